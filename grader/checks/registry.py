@@ -1,0 +1,78 @@
+"""The registry of check kinds: the built-in ones and custom kinds from the
+``constitution_grader.checks`` entry-point group (``name = module:CheckClass``)."""
+from __future__ import annotations
+
+from importlib import metadata
+from typing import Any, Mapping
+
+from ..errors import RubricError, UnknownCheckKindError
+from ..rubric import CheckSpec
+from ..schemas import describe, error_path
+from .base import Check
+
+ENTRY_POINT_GROUP = "constitution_grader.checks"
+
+_BUILTIN: dict[str, type[Check]] = {}
+_PLUGINS: dict[str, type[Check]] | None = None
+
+
+def register(cls: type[Check]) -> type[Check]:
+    """Class decorator registering a built-in check kind."""
+    if not cls.kind:
+        raise TypeError(f"{cls.__name__} has no kind")
+    _BUILTIN[cls.kind] = cls
+    return cls
+
+
+def _load_builtins() -> None:
+    from . import builtin  # noqa: F401  (imports every built-in kind, which registers itself)
+
+
+def _plugins() -> dict[str, type[Check]]:
+    global _PLUGINS
+    if _PLUGINS is None:
+        found: dict[str, type[Check]] = {}
+        for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+            cls = ep.load()
+            if not (isinstance(cls, type) and issubclass(cls, Check)):
+                raise TypeError(f"entry point {ep.name} ({ep.value}) is not a grader.checks.Check subclass")
+            found[ep.name] = cls
+        _PLUGINS = found
+    return _PLUGINS
+
+
+def kinds() -> dict[str, type[Check]]:
+    """Every known kind, built-in first; a plugin cannot replace a built-in kind."""
+    _load_builtins()
+    out = dict(_plugins())
+    out.update(_BUILTIN)
+    return out
+
+
+def check_class(kind: str, file: str = "", where: str = "") -> type[Check]:
+    k = kinds()
+    if kind not in k:
+        raise UnknownCheckKindError(file, f"{where}.kind" if where else "kind",
+                                    f"unknown check kind {kind!r}; known: {', '.join(sorted(k))}")
+    return k[kind]
+
+
+def validate_check_params(kind: str, params: Mapping[str, Any], file: str, where: str) -> None:
+    """Validate ``params`` against the kind's schema; raise RubricError naming the place."""
+    import jsonschema
+
+    cls = check_class(kind, file, where)
+    v = jsonschema.Draft202012Validator(cls.params_schema)
+    errors = sorted(v.iter_errors(dict(params)), key=lambda e: len(list(e.absolute_path)))
+    if errors:
+        raise RubricError(file, error_path(errors[0], f"{where}.params"), describe(errors[0]))
+    check = getattr(cls, "validate_params", None)
+    if check is not None:
+        try:
+            check(dict(params))
+        except ValueError as e:
+            raise RubricError(file, f"{where}.params", str(e)) from None
+
+
+def build(spec: CheckSpec) -> Check:
+    return check_class(spec.kind)(spec)

@@ -1,0 +1,337 @@
+"""transcripts x principles -> findings, written to a run folder as they are produced.
+
+Deterministic checks run first (in worker processes on large runs), then the judge
+(asyncio, bounded by the judge's own concurrency). ``--resume`` skips pairs already in
+results.jsonl, so an interrupted run (even kill -9) ends with every pair exactly once.
+"""
+from __future__ import annotations
+
+import asyncio
+import datetime as _dt
+import os
+import random
+import uuid
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+
+from . import __version__
+from .checkrun import CheckRunner, CheckStage, init_worker, run_chunk
+from .errors import InputError, RunFolderError, UsageError
+from .judges.base import Judge, JudgeOutcome
+from .outcomes import PairOutcome, decide
+from .results import Finding, InputErrorRecord, RunFolder
+from .rubric import Principle, Rubric
+from .transcripts.load import iter_inputs
+from .transcripts.model import Transcript
+
+CHUNK = 64  # transcripts per worker task
+POOL_THRESHOLD = 256  # below this many transcripts, checks run in-process
+
+
+@dataclass(frozen=True)
+class GradeOptions:
+    """Options of one grading run (see ``grader grade --help``)."""
+
+    format: str | None = None
+    limit: int | None = None
+    sample: int | None = None
+    seed: int = 0
+    tags: Mapping[str, str] = field(default_factory=dict)
+    workers: int | None = None  # None: both cores on large runs; 1: in-process
+    resume: bool = False
+
+
+@dataclass
+class RunSummary:
+    """What a finished run produced (also written to run.json)."""
+
+    run_dir: Path
+    run_id: str
+    transcripts: int
+    input_errors: int
+    outcomes: Counter
+    by_principle: dict[str, Counter]
+    flags: Counter
+    usage: Mapping[str, Any]
+
+    @property
+    def errors(self) -> int:
+        return self.outcomes.get("error", 0)
+
+    @property
+    def exit_code(self) -> int:
+        """0 when everything was read and graded, 3 when inputs or judgments failed."""
+        return 3 if (self.input_errors or self.errors) else 0
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _select(items: Iterator[Transcript | InputError], options: GradeOptions,
+            on_error: Callable[[InputError], None]) -> Iterator[Transcript]:
+    """Apply --limit and --sample (seeded reservoir sampling), pass errors to on_error."""
+    def good() -> Iterator[Transcript]:
+        for item in items:
+            if isinstance(item, InputError):
+                on_error(item)
+            else:
+                yield item
+
+    stream = good()
+    if options.sample is not None:
+        rng = random.Random(options.seed)
+        reservoir: list[tuple[int, Transcript]] = []
+        for i, t in enumerate(stream):
+            if len(reservoir) < options.sample:
+                reservoir.append((i, t))
+            else:
+                j = rng.randint(0, i)
+                if j < options.sample:
+                    reservoir[j] = (i, t)
+        stream = iter([t for _, t in sorted(reservoir, key=lambda x: x[0])])
+    for n, t in enumerate(stream):
+        if options.limit is not None and n >= options.limit:
+            return
+        yield t
+
+
+class _Ids:
+    """Makes transcript ids unique within a run, deterministically (``id#2`` for a repeat)."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, int] = {}
+
+    def __call__(self, t: Transcript, tags: Mapping[str, str]) -> Transcript:
+        n = self.seen.get(t.id, 0) + 1
+        self.seen[t.id] = n
+        new_id = t.id if n == 1 else f"{t.id}#{n}"
+        if new_id == t.id and not tags:
+            return t
+        return replace(t, id=new_id, metadata={**t.metadata, **tags})
+
+
+def _manifest_rubrics(rubrics: Sequence[Rubric]) -> list[dict[str, Any]]:
+    return [{"id": r.id, "version": r.version, "sha256": r.sha256, "path": r.path,
+             "principles": [p.id for p in r.principles]} for r in rubrics]
+
+
+class Engine:
+    """Grades transcripts against rubrics into a run folder."""
+
+    def __init__(self, rubrics: Sequence[Rubric], judge: Judge | None = None,
+                 options: GradeOptions = GradeOptions(),
+                 progress: Callable[[int], None] | None = None):
+        self.rubrics = list(rubrics)
+        self.principles: list[Principle] = [p for r in self.rubrics for p in r.principles]
+        self.judge = judge
+        self.options = options
+        self.progress = progress
+
+    # -- public entry points ---------------------------------------------------------------
+    def run(self, paths: Sequence[str | Path], run_dir: str | Path) -> RunSummary:
+        return asyncio.run(self.arun(paths, run_dir))
+
+    async def arun(self, paths: Sequence[str | Path], run_dir: str | Path) -> RunSummary:
+        folder, manifest, done = self._open(paths, run_dir)
+        known_errors = {(e.path, e.locator) for e in folder.input_errors()}
+
+        def on_error(err: InputError) -> None:
+            if (err.path, err.locator) not in known_errors:
+                known_errors.add((err.path, err.locator))
+                folder.append_input_error(InputErrorRecord(err.path, err.locator, err.reason))
+
+        ids = _Ids()
+        selected = (ids(t, self.options.tags)
+                    for t in _select(iter_inputs([str(p) for p in paths], self.options.format),
+                                     self.options, on_error))
+        try:
+            await self._grade_stream(selected, done, folder, manifest["run_id"])
+        finally:
+            folder.close()
+        return self._finish(folder, manifest)
+
+    # -- run folder ------------------------------------------------------------------------
+    def _open(self, paths: Sequence[str | Path], run_dir: str | Path) -> tuple[RunFolder, dict, set]:
+        inputs = [str(p) for p in paths]
+        settings = {"format": self.options.format, "limit": self.options.limit,
+                    "sample": self.options.sample, "seed": self.options.seed,
+                    "tags": dict(self.options.tags)}
+        judge_settings = dict(self.judge.settings()) if self.judge is not None else None
+        if self.options.resume:
+            folder = RunFolder.open(run_dir, for_append=True)
+            manifest = folder.read_manifest()
+            want = {r["id"]: r["sha256"] for r in _manifest_rubrics(self.rubrics)}
+            have = {r["id"]: r["sha256"] for r in manifest.get("rubrics", [])}
+            if want != have:
+                raise RunFolderError(f"{run_dir}: --resume with other rubrics than the run used ({sorted(have)})")
+            if manifest.get("inputs") != inputs or manifest.get("options") != settings:
+                raise RunFolderError(f"{run_dir}: --resume needs the same inputs and options as the run "
+                                     f"(inputs {manifest.get('inputs')}, options {manifest.get('options')})")
+            manifest.setdefault("resumed_at", []).append(_now())
+            manifest["status"] = "running"
+            manifest["judge"] = judge_settings
+            folder.write_manifest(manifest)
+            return folder, manifest, folder.done_pairs()
+        folder = RunFolder.create(run_dir)
+        manifest = {
+            "run_id": _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6],
+            "grader_version": __version__, "started_at": _now(), "ended_at": None, "status": "running",
+            "inputs": inputs, "options": settings, "rubrics": _manifest_rubrics(self.rubrics),
+            "judge": judge_settings,
+        }
+        folder.write_manifest(manifest)
+        return folder, manifest, set()
+
+    def _finish(self, folder: RunFolder, manifest: dict) -> RunSummary:
+        outcomes: Counter = Counter()
+        flags: Counter = Counter()
+        by_principle: dict[str, Counter] = {p.id: Counter() for p in self.principles}
+        transcripts: set[str] = set()
+        for f in folder.findings():
+            outcomes[f.outcome] += 1
+            by_principle.setdefault(f.principle_id, Counter())[f.outcome] += 1
+            transcripts.add(f.transcript_id)
+            for fl in f.flags:
+                flags[fl] += 1
+        n_errors = len(folder.input_errors())
+        usage = dict(self.judge.usage()) if self.judge is not None else {}
+        if self.options.resume and manifest.get("usage"):
+            prev = manifest["usage"]
+            usage = {k: (usage.get(k) or 0) + (prev.get(k) or 0) for k in set(usage) | set(prev)
+                     if isinstance(usage.get(k, 0) or 0, (int, float)) and isinstance(prev.get(k, 0) or 0, (int, float))}
+        manifest.update({
+            "ended_at": _now(), "status": "complete",
+            "counts": {"transcripts": len(transcripts), "pairs": sum(outcomes.values()),
+                       "input_errors": n_errors, "outcomes": dict(outcomes), "flags": dict(flags),
+                       "by_principle": {k: dict(v) for k, v in by_principle.items()}},
+            "usage": usage,
+        })
+        folder.write_manifest(manifest)
+        return RunSummary(folder.path, manifest["run_id"], len(transcripts), n_errors, outcomes,
+                          by_principle, flags, usage)
+
+    # -- grading ---------------------------------------------------------------------------
+    def _todo(self, t: Transcript, done: set) -> list[str]:
+        return [p.id for p in self.principles if (t.id, p.id) not in done]
+
+    def _workers(self) -> int:
+        if self.options.workers is not None:
+            return max(1, self.options.workers)
+        return min(2, os.cpu_count() or 1)
+
+    async def _checked(self, stream: Iterable[Transcript], done: set
+                       ) -> Any:
+        """Yield (transcript, {pid: CheckStage}) in input order; a process pool once the
+        run proves large, bounded in-flight chunks so memory stays flat."""
+        loop = asyncio.get_running_loop()
+        runner: CheckRunner | None = None
+        pool: ProcessPoolExecutor | None = None
+        workers = self._workers()
+        pending: list[tuple[list[tuple[Transcript, list[str]]], asyncio.Future]] = []
+        buffer: list[tuple[Transcript, list[str]]] = []
+        seen = 0
+        try:
+            for t in stream:
+                todo = self._todo(t, done)
+                if not todo:
+                    continue
+                seen += 1
+                if workers > 1 and pool is None and seen > POOL_THRESHOLD:
+                    pool = ProcessPoolExecutor(workers, initializer=init_worker, initargs=(self.principles,))
+                if pool is None:
+                    if runner is None:
+                        runner = CheckRunner(self.principles)
+                    yield t, runner.run(t, todo)
+                    await asyncio.sleep(0)
+                    continue
+                buffer.append((t, todo))
+                if len(buffer) >= CHUNK:
+                    pending.append((buffer, loop.run_in_executor(pool, run_chunk, buffer)))
+                    buffer = []
+                while len(pending) > 2 * workers:
+                    chunk, fut = pending.pop(0)
+                    for (tr, _), stages in zip(chunk, await fut):
+                        yield tr, stages
+            if buffer and pool is not None:
+                pending.append((buffer, loop.run_in_executor(pool, run_chunk, buffer)))
+            for chunk, fut in pending:
+                for (tr, _), stages in zip(chunk, await fut):
+                    yield tr, stages
+        finally:
+            if pool is not None:
+                pool.shutdown(cancel_futures=True)
+
+    async def _grade_stream(self, stream: Iterable[Transcript], done: set, folder: RunFolder,
+                            run_id: str) -> None:
+        count = 0
+        in_flight: set[asyncio.Task] = set()
+        limit = max(2, 2 * int((self.judge.settings().get("concurrency", 8) if self.judge else 1)))
+        async for t, stages in self._checked(stream, done):
+            if self.judge is None:
+                self._write(folder, run_id, t, stages, {})
+                count += 1
+                if self.progress:
+                    self.progress(count)
+                continue
+            task = asyncio.ensure_future(self._judge_and_write(folder, run_id, t, stages))
+            in_flight.add(task)
+            while len(in_flight) >= limit:
+                finished, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+                for f in finished:
+                    f.result()
+                    count += 1
+                    if self.progress:
+                        self.progress(count)
+        while in_flight:
+            finished, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+            for f in finished:
+                f.result()
+                count += 1
+                if self.progress:
+                    self.progress(count)
+
+    async def _judge_and_write(self, folder: RunFolder, run_id: str, t: Transcript,
+                               stages: Mapping[str, CheckStage]) -> None:
+        assert self.judge is not None
+        ask = [p for p in self.principles if p.id in stages and stages[p.id].applies
+               and stages[p.id].error is None and p.judge is not None]
+        verdicts: Mapping[str, JudgeOutcome] = {}
+        if ask:
+            verdicts = await self.judge.grade(t, ask)
+            missing = [p.id for p in ask if p.id not in verdicts]
+            if missing:
+                verdicts = {**verdicts, **{pid: JudgeOutcome("error", error="the judge returned no verdict")
+                                           for pid in missing}}
+        self._write(folder, run_id, t, stages, verdicts)
+
+    def _write(self, folder: RunFolder, run_id: str, t: Transcript, stages: Mapping[str, CheckStage],
+               verdicts: Mapping[str, JudgeOutcome]) -> None:
+        for p in self.principles:
+            stage = stages.get(p.id)
+            if stage is None:
+                continue
+            if not stage.applies:
+                outcome = PairOutcome("not_applicable", "check", (), rationale=stage.not_applicable_reason)
+            else:
+                outcome = decide(p, stage.results, stage.error, verdicts.get(p.id), self.judge is not None)
+            folder.append(Finding(
+                run_id=run_id, transcript_id=t.id, source=t.source.to_dict(), principle_id=p.id,
+                rubric_id=p.rubric_id, rubric_version=p.rubric_version, severity=p.severity,
+                outcome=outcome.outcome, method=outcome.method, check_ids=outcome.check_ids,
+                evidence=outcome.evidence, rationale=outcome.rationale, judge=outcome.judge,
+                error=outcome.error, metadata=dict(t.metadata), flags=outcome.flags))
+
+
+def parse_tags(pairs: Iterable[str]) -> dict[str, str]:
+    """``["k=v", ...]`` -> dict; raises UsageError on a malformed pair."""
+    out = {}
+    for p in pairs:
+        if "=" not in p or not p.split("=", 1)[0].strip():
+            raise UsageError(f"--tag {p!r}: expected key=value")
+        k, v = p.split("=", 1)
+        out[k.strip()] = v
+    return out

@@ -1,0 +1,82 @@
+"""Typed errors raised by the library. The CLI turns them into one-line messages.
+
+Library code raises these and never prints or exits; anything that is not a
+GraderError is a bug and is allowed to propagate.
+"""
+from __future__ import annotations
+
+
+class GraderError(Exception):
+    """Base class of every error the library raises on purpose."""
+
+
+class UsageError(GraderError):
+    """The caller asked for something inconsistent (bad option value, bad tag, ...)."""
+
+
+class InputError(GraderError):
+    """One input (file, line, sample) could not be read as a transcript.
+
+    ``path`` and ``locator`` say where; the message is one line. The engine records
+    these in ``input_errors.jsonl`` and goes on with the rest of the run.
+    """
+
+    def __init__(self, path: str, locator: str | None, reason: str):
+        self.path = str(path)
+        self.locator = locator
+        self.reason = " ".join(str(reason).split())
+        where = f"{self.path}:{locator}" if locator else self.path
+        super().__init__(f"{where}: {self.reason}")
+
+
+class MissingExtraError(GraderError):
+    """An optional dependency (an extra such as ``inspect``) is needed but not installed."""
+
+    def __init__(self, extra: str, package: str, what: str):
+        self.extra = extra
+        self.package = package
+        super().__init__(
+            f"{what} needs the '{extra}' extra ({package}): pip install 'constitution-grader[{extra}]'"
+        )
+
+
+class RubricError(GraderError):
+    """A rubric or checklist file is invalid: names the file, the path inside it and what was expected."""
+
+    def __init__(self, path: str, where: str, message: str):
+        self.path = str(path)
+        self.where = where
+        self.detail = message
+        super().__init__(f"{self.path}: at {where or '(top level)'}: {message}")
+
+
+class CheckError(GraderError):
+    """A deterministic check failed while running; the pair's outcome is ``error``."""
+
+
+class UnknownCheckKindError(RubricError):
+    """A rubric names a check kind that no built-in or entry-point check provides."""
+
+
+class RunFolderError(GraderError):
+    """A run folder is missing, unreadable, or does not match what was asked (e.g. --resume with other inputs)."""
+
+
+class JudgeError(GraderError):
+    """A judge could not produce a valid answer; the pair's outcome is ``error``."""
+
+
+class JudgeConfigError(GraderError):
+    """The judge is misconfigured: unknown spec, missing API key variable, bad base URL."""
+
+
+class ProviderError(JudgeError):
+    """The provider refused the request for a reason retrying cannot fix (400, 401, 403, 404)."""
+
+
+class ChecklistError(GraderError):
+    """A checklist file is invalid or refers to something the run does not have."""
+
+
+class LabelsError(GraderError):
+    """A human labels file is invalid (missing columns, unknown labels)."""

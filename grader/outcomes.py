@@ -1,0 +1,150 @@
+"""Pure functions that turn check results and judge outcomes into one outcome per
+(transcript, principle) pair. No I/O here: the engine calls these and stores the result."""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any, Mapping, Sequence
+
+from .checks.base import CheckResult
+from .checks.context import TranscriptContext
+from .judges.base import JudgeOutcome
+from .results import Evidence
+from .rubric import Principle
+
+NO_JUDGE_HINT = "needs a judge: none configured (pass --judge openai:MODEL or anthropic:MODEL)"
+
+
+@dataclass(frozen=True)
+class PairOutcome:
+    """Everything a Finding needs beyond the transcript and principle identity."""
+
+    outcome: str
+    method: str | None
+    check_ids: tuple[str, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+    rationale: str = ""
+    judge: Mapping[str, Any] | None = None
+    error: str | None = None
+    flags: tuple[str, ...] = ()
+
+
+def applies(principle: Principle, ctx: TranscriptContext) -> tuple[bool, str]:
+    """Whether ``principle.applies_when`` holds for the transcript, and why not."""
+    cond = principle.applies_when
+    if not cond:
+        return True, ""
+    if "tool_use" in cond and bool(ctx.has_tool_calls) != cond["tool_use"]:
+        return False, "applies only when the assistant " + ("used tools" if cond["tool_use"] else "used no tools")
+    if "code" in cond and bool(ctx.code_blocks) != cond["code"]:
+        return False, "applies only when the assistant " + ("wrote code" if cond["code"] else "wrote no code")
+    if "reasoning" in cond and bool(ctx.has_reasoning) != cond["reasoning"]:
+        return False, "applies only when reasoning is " + ("shown" if cond["reasoning"] else "absent")
+    for key, want in (cond.get("metadata") or {}).items():
+        have = ctx.transcript.metadata.get(key)
+        allowed = want if isinstance(want, list) else [want]
+        if have not in allowed:
+            return False, f"applies only when metadata {key} is one of {allowed}"
+    return True, ""
+
+
+def _hit_evidence(results: Sequence[CheckResult]) -> tuple[Evidence, ...]:
+    seen = set()
+    out = []
+    for r in results:
+        for h in r.hits:
+            key = (h.message_index, h.quote, r.check_id)
+            if key in seen:
+                continue
+            seen.add(key)
+            out.append(Evidence(h.message_index, h.quote, True, r.check_id, h.tool_call))
+    return tuple(out)
+
+
+def _hit_details(results: Sequence[CheckResult]) -> str:
+    parts = []
+    for r in results:
+        details = sorted({h.detail for h in r.hits if h.detail})
+        parts.append(f"{r.check_id}: " + ("; ".join(details) if details else f"{len(r.hits)} match(es)"))
+    return " | ".join(parts)
+
+
+def from_checks(principle: Principle, results: Sequence[CheckResult],
+                check_error: str | None = None) -> PairOutcome | None:
+    """The outcome the deterministic checks alone give, or None when no check applied
+    (then only a judge can grade the pair)."""
+    ids = tuple(r.check_id for r in results) or tuple(c.id for c in principle.checks)
+    if check_error:
+        return PairOutcome("error", "check", ids, error=check_error)
+    if not principle.checks:
+        return None
+    fired = [r for r in results if r.fired]
+    if fired:
+        return PairOutcome("violation", "check", ids, _hit_evidence(fired),
+                           "deterministic check fired: " + _hit_details(fired))
+    exempt = [r for r in results if r.hits and r.exemption]
+    if exempt:
+        reasons = "; ".join(sorted({r.exemption for r in exempt if r.exemption}))
+        return PairOutcome("compliant", "check", ids, _hit_evidence(exempt),
+                           f"exempt: {reasons} (matched: {_hit_details(exempt)})", flags=("exempt",))
+    if not any(r.applicable for r in results):
+        return None
+    return PairOutcome("compliant", "check", ids, (),
+                       "no deterministic check found a trace of a violation")
+
+
+def decide(principle: Principle, results: Sequence[CheckResult], check_error: str | None,
+           judge: JudgeOutcome | None, judge_configured: bool) -> PairOutcome:
+    """Combine checks and judge for one pair. Rules:
+
+    - a check error is an ``error`` (never a grade);
+    - without a judge verdict, the checks decide; if no check applied, the pair is
+      ``not_applicable`` when the principle has checks but no judge block, otherwise
+      ``ungraded`` with a hint;
+    - with a judge verdict and no check that fired, the judge decides;
+    - a check that fired is kept even when the judge disagrees: the outcome stays
+      ``violation``, both are recorded and the finding is flagged for review;
+    - a judge error with a fired check keeps the check's violation, flagged for review;
+      a judge error otherwise is an ``error``.
+    """
+    c = from_checks(principle, results, check_error)
+    if c is not None and c.outcome == "error":
+        return c
+    if judge is None:
+        if c is not None:
+            return c
+        if principle.checks and principle.judge is None:
+            return PairOutcome("not_applicable", "check", tuple(r.check_id for r in results),
+                               rationale="nothing in the transcript for the checks to examine")
+        if principle.judge is None:
+            return PairOutcome("ungraded", None, rationale="the principle has neither checks nor a judge block")
+        if judge_configured:
+            return PairOutcome("ungraded", None, rationale="the judge was not asked about this pair")
+        return PairOutcome("ungraded", None, tuple(r.check_id for r in results), rationale=NO_JUDGE_HINT)
+
+    info = dict(judge.info)
+    if judge.outcome == "error":
+        if c is not None and c.outcome == "violation":
+            return replace(c, judge=info, flags=tuple(sorted(set(c.flags) | {"needs_review"})),
+                           rationale=c.rationale + f" | judge failed: {judge.error}")
+        return PairOutcome("error", "judge", c.check_ids if c else (), judge=info,
+                           error=f"judge failed: {judge.error}")
+
+    flags = set(judge.flags)
+    if c is None or c.outcome != "violation":
+        method = "judge"
+        evidence = judge.evidence
+        check_ids = c.check_ids if c else ()
+        if c is not None and c.outcome == "compliant" and "exempt" in c.flags:
+            flags.add("exempt")
+        return PairOutcome(judge.outcome, method, check_ids, evidence, judge.rationale, info,
+                           flags=tuple(sorted(flags)))
+    # a check fired
+    evidence = c.evidence + judge.evidence
+    if judge.outcome == "violation":
+        flags.discard("unverified_evidence")  # the check's evidence is exact
+        return PairOutcome("violation", "check+judge", c.check_ids, evidence,
+                           f"{c.rationale} | judge: {judge.rationale}", info, flags=tuple(sorted(flags)))
+    flags |= {"needs_review", "check_judge_disagree"}
+    return PairOutcome("violation", "check+judge", c.check_ids, evidence,
+                       f"{c.rationale} | judge disagreed ({judge.outcome}): {judge.rationale}", info,
+                       flags=tuple(sorted(flags)))

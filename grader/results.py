@@ -1,0 +1,210 @@
+"""The Finding record and the run folder (results.jsonl, run.json, input_errors.jsonl).
+
+results.jsonl is appended and flushed one finding at a time, so an interrupted run
+loses at most the line being written; opening a folder for resume drops a torn last line.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+from .errors import RunFolderError
+
+OUTCOMES = ("violation", "compliant", "not_applicable", "ungraded", "error")
+RESULTS = "results.jsonl"
+MANIFEST = "run.json"
+INPUT_ERRORS = "input_errors.jsonl"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    message_index: int
+    quote: str
+    verified: bool = True
+    check_id: str | None = None
+    tool_call: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"message_index": self.message_index, "quote": self.quote, "verified": self.verified}
+        if self.check_id is not None:
+            d["check_id"] = self.check_id
+        if self.tool_call is not None:
+            d["tool_call"] = self.tool_call
+        return d
+
+
+@dataclass(frozen=True)
+class Finding:
+    run_id: str
+    transcript_id: str
+    source: Mapping[str, str]
+    principle_id: str
+    rubric_id: str
+    rubric_version: str
+    severity: str
+    outcome: str
+    method: str | None
+    check_ids: tuple[str, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+    rationale: str = ""
+    judge: Mapping[str, Any] | None = None
+    error: str | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    flags: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["source"] = dict(self.source)
+        d["check_ids"] = list(self.check_ids)
+        d["evidence"] = [e.to_dict() for e in self.evidence]
+        d["flags"] = list(self.flags)
+        d["metadata"] = dict(self.metadata)
+        d["judge"] = dict(self.judge) if self.judge is not None else None
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Finding":
+        return cls(
+            run_id=d["run_id"], transcript_id=d["transcript_id"], source=dict(d["source"]),
+            principle_id=d["principle_id"], rubric_id=d["rubric_id"], rubric_version=d["rubric_version"],
+            severity=d["severity"], outcome=d["outcome"], method=d["method"],
+            check_ids=tuple(d.get("check_ids", ())),
+            evidence=tuple(Evidence(**e) for e in d.get("evidence", ())),
+            rationale=d.get("rationale", ""), judge=d.get("judge"), error=d.get("error"),
+            metadata=dict(d.get("metadata", {})), flags=tuple(d.get("flags", ())))
+
+    @property
+    def pair(self) -> tuple[str, str]:
+        return (self.transcript_id, self.principle_id)
+
+
+@dataclass(frozen=True)
+class InputErrorRecord:
+    path: str
+    locator: str | None
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "locator": self.locator, "reason": self.reason}
+
+
+def _drop_torn_tail(path: Path) -> None:
+    """Truncate ``path`` after its last newline (a kill mid-write leaves a partial line)."""
+    if not path.exists():
+        return
+    size = path.stat().st_size
+    if size == 0:
+        return
+    with path.open("rb+") as f:
+        f.seek(-1, os.SEEK_END)
+        if f.read(1) == b"\n":
+            return
+        pos = size
+        chunk = 65536
+        while pos > 0:
+            start = max(0, pos - chunk)
+            f.seek(start)
+            data = f.read(pos - start)
+            nl = data.rfind(b"\n")
+            if nl != -1:
+                f.truncate(start + nl + 1)
+                return
+            pos = start
+        f.truncate(0)
+
+
+def iter_jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    """Parsed lines of a JSONL file written by the grader (a torn last line is skipped)."""
+    with path.open("r", encoding="utf-8") as f:
+        for line in f:
+            if not line.endswith("\n"):
+                return
+            line = line.strip()
+            if line:
+                yield json.loads(line)
+
+
+class RunFolder:
+    """A run folder on disk. Use :meth:`create` for a new run and :meth:`open` to resume or read."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._results = None
+        self._errors = None
+
+    # -- creation and opening ----------------------------------------------------------
+    @classmethod
+    def create(cls, path: str | Path) -> "RunFolder":
+        p = Path(path)
+        if (p / RESULTS).exists() and (p / RESULTS).stat().st_size > 0:
+            raise RunFolderError(f"{p}: already holds a run; use --resume to continue it or choose another -o folder")
+        p.mkdir(parents=True, exist_ok=True)
+        for name in (RESULTS, INPUT_ERRORS):
+            (p / name).write_text("", encoding="utf-8")
+        return cls(p)
+
+    @classmethod
+    def open(cls, path: str | Path, *, for_append: bool = False) -> "RunFolder":
+        p = Path(path)
+        if not (p / MANIFEST).exists():
+            raise RunFolderError(f"{p}: not a run folder (no {MANIFEST})")
+        if for_append:
+            _drop_torn_tail(p / RESULTS)
+            _drop_torn_tail(p / INPUT_ERRORS)
+        return cls(p)
+
+    # -- manifest --------------------------------------------------------------------------
+    def read_manifest(self) -> dict[str, Any]:
+        try:
+            return json.loads((self.path / MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as e:
+            raise RunFolderError(f"{self.path / MANIFEST}: unreadable run manifest: {e}") from None
+
+    def write_manifest(self, manifest: Mapping[str, Any]) -> None:
+        tmp = self.path / (MANIFEST + ".tmp")
+        tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+        os.replace(tmp, self.path / MANIFEST)
+
+    # -- findings --------------------------------------------------------------------------
+    def findings(self) -> Iterator[Finding]:
+        path = self.path / RESULTS
+        if not path.exists():
+            return
+        for d in iter_jsonl(path):
+            yield Finding.from_dict(d)
+
+    def done_pairs(self) -> set[tuple[str, str]]:
+        return {f.pair for f in self.findings()}
+
+    def append(self, finding: Finding) -> None:
+        if self._results is None:
+            self._results = (self.path / RESULTS).open("a", encoding="utf-8")
+        self._results.write(json.dumps(finding.to_dict(), ensure_ascii=False, sort_keys=True) + "\n")
+        self._results.flush()
+
+    def append_input_error(self, rec: InputErrorRecord) -> None:
+        if self._errors is None:
+            self._errors = (self.path / INPUT_ERRORS).open("a", encoding="utf-8")
+        self._errors.write(json.dumps(rec.to_dict(), ensure_ascii=False) + "\n")
+        self._errors.flush()
+
+    def input_errors(self) -> list[InputErrorRecord]:
+        path = self.path / INPUT_ERRORS
+        if not path.exists():
+            return []
+        return [InputErrorRecord(**d) for d in iter_jsonl(path)]
+
+    def close(self) -> None:
+        for f in (self._results, self._errors):
+            if f is not None:
+                f.close()
+        self._results = self._errors = None
+
+    def __enter__(self) -> "RunFolder":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
