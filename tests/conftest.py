@@ -1,0 +1,35 @@
+"""Shared test fixtures. Area-specific fixtures live in each tests/<area>/conftest.py."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """../shared/data (real data written by others); CI has it beside the checkout."""
+    if not SHARED_DATA.exists():
+        pytest.fail(f"{SHARED_DATA} is missing: the shared data folder must sit beside the checkout")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def finding_validator():
+    schema = json.loads((ROOT / "grader" / "schemas" / "finding.schema.json").read_text())
+    return jsonschema.Draft202012Validator(schema)
+
+
+def validate_results(run_dir: Path, validator) -> list[dict]:
+    """Every line of results.jsonl, each validated against finding.schema.json."""
+    rows = []
+    for line in (Path(run_dir) / "results.jsonl").read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        validator.validate(row)
+        rows.append(row)
+    return rows
