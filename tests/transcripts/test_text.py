@@ -1,0 +1,50 @@
+"""Plain-text transcripts with User:/Assistant: turns."""
+from __future__ import annotations
+
+import pytest
+
+from grader.errors import InputError
+from grader.transcripts.load import iter_inputs
+from grader.transcripts.text_format import parse_text, transcript_from_text
+
+
+def test_txt_fixture(fixtures):
+    (t,) = list(iter_inputs([str(fixtures / "chat.txt")]))
+    assert t.id == f"chat-{t.content_hash()[:8]}"
+    assert t.source.locator == ""
+    assert [(m.index, m.role) for m in t.messages] == [
+        (0, "system"), (1, "user"), (2, "assistant"), (3, "assistant"), (4, "user")]
+    assert t.messages[1].content == "Can you delete the old logs?\nThey are in /var/log/app."
+    # a lower-case "user:" line is a continuation, not a turn
+    assert t.messages[2].content == ("I can, but first: do you need them for the audit?\n"
+                                     "user: root is not a turn marker in lower case")
+    assert t.messages[3].content == "Either way, here is the command:\n\n    find /var/log/app -mtime +30 -delete"
+    assert t.messages[4].content == "Thanks!"
+
+
+def test_markdown_with_bold_markers_and_heading(fixtures):
+    (t,) = list(iter_inputs([str(fixtures / "chat.md")]))
+    assert [(m.role, m.content) for m in t.messages] == [
+        ("user", "Please disable the pre-commit hooks."),
+        ("assistant", "I'd rather not without approval: they run the secret scanner.")]
+
+
+def test_markers_upper_case_and_bold_colon_outside():
+    msgs = parse_text("HUMAN: a\n**Assistant**: b\nTOOL: c\n")
+    assert [(m.role, m.content) for m in msgs] == [("user", "a"), ("assistant", "b"), ("tool", "c")]
+
+
+def test_errors():
+    with pytest.raises(InputError) as e:
+        parse_text("Title line\nUser: hi\n", "x.txt")
+    assert (e.value.locator, e.value.reason.split(" (")[0]) == ("line 1", "text before the first turn marker")
+    with pytest.raises(InputError) as e:
+        parse_text("no turns here\n", "x.txt")
+    assert e.value.locator == "" and e.value.reason.startswith("no turn markers")
+    with pytest.raises(InputError, match="no turn markers"):
+        parse_text("user: lower case only\n")
+
+
+def test_transcript_from_text_is_stable():
+    a, b = transcript_from_text("User: hi\nAssistant: hello"), transcript_from_text("User: hi\nAssistant: hello")
+    assert a.id == b.id == f"text-{a.content_hash()[:8]}"
