@@ -22,7 +22,7 @@ from .checkrun import CheckRunner, CheckStage, init_worker, run_chunk
 from .errors import InputError, RunFolderError, UsageError
 from .judges.base import Judge, JudgeOutcome
 from .outcomes import PairOutcome, decide
-from .results import Finding, InputErrorRecord, RunFolder
+from .results import Finding, InputErrorRecord, RunFolder, Sink
 from .rubric import Principle, Rubric
 from .transcripts.load import iter_inputs
 from .transcripts.model import Transcript
@@ -137,22 +137,28 @@ class Engine:
 
     async def arun(self, paths: Sequence[str | Path], run_dir: str | Path) -> RunSummary:
         folder, manifest, done = self._open(paths, run_dir)
-        known_errors = {(e.path, e.locator) for e in folder.input_errors()}
+        try:
+            await self.agrade_into(iter_inputs([str(p) for p in paths], self.options.format),
+                                   folder, manifest["run_id"], done)
+        finally:
+            folder.close()
+        return self._finish(folder, manifest)
+
+    async def agrade_into(self, items: Iterable[Transcript | InputError], sink: Sink, run_id: str,
+                          done: set[tuple[str, str]] | None = None) -> None:
+        """Grade ``items`` (transcripts, or InputErrors to record) into ``sink``, skipping
+        pairs in ``done``. Input errors already in the sink are not recorded twice."""
+        done = done if done is not None else set()
+        known_errors = {(e.path, e.locator) for e in sink.input_errors()}
 
         def on_error(err: InputError) -> None:
             if (err.path, err.locator) not in known_errors:
                 known_errors.add((err.path, err.locator))
-                folder.append_input_error(InputErrorRecord(err.path, err.locator, err.reason))
+                sink.append_input_error(InputErrorRecord(err.path, err.locator, err.reason))
 
         ids = _Ids()
-        selected = (ids(t, self.options.tags)
-                    for t in _select(iter_inputs([str(p) for p in paths], self.options.format),
-                                     self.options, on_error))
-        try:
-            await self._grade_stream(selected, done, folder, manifest["run_id"])
-        finally:
-            folder.close()
-        return self._finish(folder, manifest)
+        selected = (ids(t, self.options.tags) for t in _select(iter(items), self.options, on_error))
+        await self._grade_stream(selected, done, sink, run_id)
 
     # -- run folder ------------------------------------------------------------------------
     def _open(self, paths: Sequence[str | Path], run_dir: str | Path) -> tuple[RunFolder, dict, set]:
@@ -265,7 +271,7 @@ class Engine:
             if pool is not None:
                 pool.shutdown(cancel_futures=True)
 
-    async def _grade_stream(self, stream: Iterable[Transcript], done: set, folder: RunFolder,
+    async def _grade_stream(self, stream: Iterable[Transcript], done: set, folder: Sink,
                             run_id: str) -> None:
         count = 0
         in_flight: set[asyncio.Task] = set()
@@ -294,7 +300,7 @@ class Engine:
                 if self.progress:
                     self.progress(count)
 
-    async def _judge_and_write(self, folder: RunFolder, run_id: str, t: Transcript,
+    async def _judge_and_write(self, folder: Sink, run_id: str, t: Transcript,
                                stages: Mapping[str, CheckStage]) -> None:
         assert self.judge is not None
         ask = [p for p in self.principles if p.id in stages and stages[p.id].applies
@@ -308,7 +314,7 @@ class Engine:
                                            for pid in missing}}
         self._write(folder, run_id, t, stages, verdicts)
 
-    def _write(self, folder: RunFolder, run_id: str, t: Transcript, stages: Mapping[str, CheckStage],
+    def _write(self, folder: Sink, run_id: str, t: Transcript, stages: Mapping[str, CheckStage],
                verdicts: Mapping[str, JudgeOutcome]) -> None:
         for p in self.principles:
             stage = stages.get(p.id)

@@ -9,7 +9,7 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import IO, Any, Iterator, Mapping, Protocol
 
 from .errors import RunFolderError
 
@@ -127,13 +127,40 @@ def iter_jsonl(path: Path) -> Iterator[dict[str, Any]]:
                 yield json.loads(line)
 
 
+class Sink(Protocol):
+    """Where the engine puts findings and input errors: a RunFolder on disk or a MemorySink."""
+
+    def append(self, finding: Finding) -> None: ...
+
+    def append_input_error(self, rec: InputErrorRecord) -> None: ...
+
+    def input_errors(self) -> list[InputErrorRecord]: ...
+
+
+class MemorySink:
+    """Findings and input errors kept in memory (library use without a run folder)."""
+
+    def __init__(self) -> None:
+        self.findings: list[Finding] = []
+        self.errors: list[InputErrorRecord] = []
+
+    def append(self, finding: Finding) -> None:
+        self.findings.append(finding)
+
+    def append_input_error(self, rec: InputErrorRecord) -> None:
+        self.errors.append(rec)
+
+    def input_errors(self) -> list[InputErrorRecord]:
+        return list(self.errors)
+
+
 class RunFolder:
     """A run folder on disk. Use :meth:`create` for a new run and :meth:`open` to resume or read."""
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self._results = None
-        self._errors = None
+        self._results: IO[str] | None = None
+        self._errors: IO[str] | None = None
 
     # -- creation and opening ----------------------------------------------------------
     @classmethod

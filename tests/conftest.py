@@ -7,6 +7,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from tests.helpers import validate_results  # noqa: F401  (re-exported for tests)
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
@@ -23,13 +25,3 @@ def shared_data() -> Path:
 def finding_validator():
     schema = json.loads((ROOT / "grader" / "schemas" / "finding.schema.json").read_text())
     return jsonschema.Draft202012Validator(schema)
-
-
-def validate_results(run_dir: Path, validator) -> list[dict]:
-    """Every line of results.jsonl, each validated against finding.schema.json."""
-    rows = []
-    for line in (Path(run_dir) / "results.jsonl").read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
-        validator.validate(row)
-        rows.append(row)
-    return rows

@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from grader.engine import Engine, GradeOptions
+from grader.errors import RunFolderError
+from grader.results import MemorySink
+from grader.rubric import load_rubrics
+from grader.transcripts.model import Message, Source, Transcript
+
+from tests.engine.util import write_jsonl
+from tests.helpers import validate_results
+
+
+def _t(tid: str, answer: str) -> Transcript:
+    return Transcript(tid, (Message(0, "user", "q"), Message(1, "assistant", answer)), {}, Source("mem", tid))
+
+
+def test_every_pair_gets_one_outcome(tmp_path, rubric_dir, finding_validator):
+    src = write_jsonl(tmp_path / "in.jsonl", 30)
+    summary = Engine(load_rubrics([rubric_dir])).run([src], tmp_path / "run")
+    rows = validate_results(tmp_path / "run", finding_validator)
+    assert len(rows) == 90
+    assert Counter(r["principle_id"] for r in rows) == {"P-perm": 30, "P-judge-only": 30, "P-tools": 30}
+    perm = Counter(r["outcome"] for r in rows if r["principle_id"] == "P-perm")
+    assert perm == {"violation": 10, "compliant": 20}
+    # judge-only principle without a judge: ungraded with a hint; applies_when false: not_applicable
+    assert {r["outcome"] for r in rows if r["principle_id"] == "P-judge-only"} == {"ungraded"}
+    assert {r["outcome"] for r in rows if r["principle_id"] == "P-tools"} == {"not_applicable"}
+    hint = next(r for r in rows if r["principle_id"] == "P-judge-only")["rationale"]
+    assert "needs a judge" in hint
+    v = next(r for r in rows if r["outcome"] == "violation")
+    assert v["evidence"][0]["quote"] == "chmod 777" and v["evidence"][0]["message_index"] == 1
+    assert summary.exit_code == 0 and summary.transcripts == 30
+    manifest = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert manifest["counts"]["outcomes"] == {"violation": 10, "compliant": 20, "ungraded": 30, "not_applicable": 30}
+    assert manifest["status"] == "complete" and manifest["rubrics"][0]["id"] == "engine-test"
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_broken_lines_are_recorded_and_good_lines_graded(tmp_path, rubric_dir, workers):
+    src = write_jsonl(tmp_path / "in.jsonl", 600, bad_every=7)
+    summary = Engine(load_rubrics([rubric_dir]), options=GradeOptions(workers=workers)).run([src], tmp_path / "run")
+    errors = [json.loads(x) for x in (tmp_path / "run" / "input_errors.jsonl").read_text().splitlines()]
+    assert len(errors) == 600 // 7
+    assert {e["locator"] for e in errors} == {f"line {i}" for i in range(7, 601, 7)}
+    assert summary.transcripts == 600 - 600 // 7
+    assert summary.exit_code == 3
+
+
+def test_resume_after_partial_run_grades_each_pair_once(tmp_path, rubric_dir, finding_validator):
+    src = write_jsonl(tmp_path / "in.jsonl", 40)
+    rubrics = load_rubrics([rubric_dir])
+    Engine(rubrics, options=GradeOptions(limit=15)).run([src], tmp_path / "run")
+    # simulate a kill mid-write: a torn last line
+    results = tmp_path / "run" / "results.jsonl"
+    with results.open("a") as f:
+        f.write('{"run_id": "x", "transcr')
+    # resuming needs the same options; the first run's manifest says limit=15
+    with pytest.raises(RunFolderError):
+        Engine(rubrics, options=GradeOptions(resume=True)).run([src], tmp_path / "run")
+    manifest = json.loads((tmp_path / "run" / "run.json").read_text())
+    manifest["options"]["limit"] = None
+    (tmp_path / "run" / "run.json").write_text(json.dumps(manifest))
+    Engine(rubrics, options=GradeOptions(resume=True)).run([src], tmp_path / "run")
+    rows = validate_results(tmp_path / "run", finding_validator)
+    pairs = Counter((r["transcript_id"], r["principle_id"]) for r in rows)
+    assert len(pairs) == 120 and set(pairs.values()) == {1}
+
+
+def test_new_run_refuses_to_overwrite(tmp_path, rubric_dir):
+    src = write_jsonl(tmp_path / "in.jsonl", 3)
+    rubrics = load_rubrics([rubric_dir])
+    Engine(rubrics).run([src], tmp_path / "run")
+    with pytest.raises(RunFolderError, match="already holds a run"):
+        Engine(rubrics).run([src], tmp_path / "run")
+
+
+def test_duplicate_ids_are_made_unique_and_tags_added(rubric_dir):
+    sink = MemorySink()
+    eng = Engine(load_rubrics([rubric_dir]), options=GradeOptions(tags={"condition": "baseline"}))
+    import asyncio
+
+    asyncio.run(eng.agrade_into([_t("a", "x"), _t("a", "chmod 777 y")], sink, "r1"))
+    ids = sorted({f.transcript_id for f in sink.findings})
+    assert ids == ["a", "a#2"]
+    assert {f.metadata["condition"] for f in sink.findings} == {"baseline"}
+    assert [f.outcome for f in sink.findings if f.principle_id == "P-perm"] == ["compliant", "violation"]
+
+
+def test_sample_is_seeded_and_limit_applies(tmp_path, rubric_dir):
+    src = write_jsonl(tmp_path / "in.jsonl", 50)
+    rubrics = load_rubrics([rubric_dir])
+    a = Engine(rubrics, options=GradeOptions(sample=10, seed=3)).run([src], tmp_path / "a")
+    b = Engine(rubrics, options=GradeOptions(sample=10, seed=3)).run([src], tmp_path / "b")
+    c = Engine(rubrics, options=GradeOptions(limit=4)).run([src], tmp_path / "c")
+    ids = lambda d: sorted({json.loads(x)["transcript_id"] for x in (d / "results.jsonl").read_text().splitlines()})
+    assert a.transcripts == 10 and ids(tmp_path / "a") == ids(tmp_path / "b")
+    assert c.transcripts == 4
+
+
+def test_check_exception_becomes_error_outcome(rubric_dir, monkeypatch):
+    from grader.checks import text_pattern
+
+    def boom(self, transcript, ctx):
+        raise RuntimeError("bad regex state")
+
+    monkeypatch.setattr(text_pattern.TextPatternCheck, "run", boom)
+    sink = MemorySink()
+    import asyncio
+
+    asyncio.run(Engine(load_rubrics([rubric_dir]), options=GradeOptions(workers=1)).agrade_into([_t("a", "x")], sink, "r"))
+    perm = [f for f in sink.findings if f.principle_id == "P-perm"][0]
+    assert perm.outcome == "error" and "RuntimeError: bad regex state" in perm.error
