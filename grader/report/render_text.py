@@ -1,0 +1,236 @@
+"""Terminal table (rich) and Markdown renderings of a :class:`Report` or a :class:`Comparison`.
+
+Everything that comes from a transcript (ids, quotes, rationales, metadata values) is
+untrusted: control characters are removed before it reaches a terminal, and Markdown
+special characters are escaped so a quote cannot inject links, HTML or table cells.
+"""
+from __future__ import annotations
+
+import io
+import math
+import re
+from typing import Any, Iterable, Sequence
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from ..compare import Comparison
+from .build import Report
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
+WIDTH = 160
+
+
+class Untrusted(str):
+    """A table cell that carries text from a run (ids, metadata values): escaped in Markdown."""
+
+
+def clean(s: Any) -> str:
+    """One line of text with control and bidi-override characters removed."""
+    return _CONTROL.sub("", " ".join(str(s).split()))
+
+
+def md(s: Any) -> str:
+    """Untrusted text as inert Markdown (one line, special characters backslash-escaped)."""
+    return _MD_SPECIAL.sub(r"\\\1", clean(s))
+
+
+def pct(x: Any) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    return f"{100 * float(x):.1f}%"
+
+
+def ci(low: Any, high: Any) -> str:
+    return f"[{pct(low)}, {pct(high)}]"
+
+
+def pval(p: Any) -> str:
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "-"
+    p = float(p)
+    return f"{p:.4f}" if p >= 0.0001 else f"{p:.1e}"
+
+
+def signed_pct(x: Any) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    return f"{100 * float(x):+.1f}%"
+
+
+def short(s: str, limit: int) -> str:
+    return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+# -- rows shared by both formats ----------------------------------------------------------------
+PRINCIPLE_HEAD = ["principle", "severity", "n", "violations", "rate", "95% CI", "n/a", "ungraded", "errors",
+                  "unverified"]
+
+
+def principle_rows(r: Report) -> tuple[list[str], list[list[str]]]:
+    head: list[str] = [Untrusted(b) for b in r.by] + PRINCIPLE_HEAD
+    if r.confidence != 0.95:
+        head[head.index("95% CI")] = f"{r.confidence * 100:g}% CI"
+    rows = []
+    for row in r.principles.to_dict(orient="records"):
+        rows.append([Untrusted(row[b]) for b in r.by] + [
+            Untrusted(row["principle_id"]), str(row["severity"]), str(row["n"]), str(row["violations"]),
+            pct(row["rate"]), ci(row["ci_low"], row["ci_high"]), str(row["not_applicable"]),
+            str(row["ungraded"]), str(row["errors"]), str(row["unverified"])])
+    return head, rows
+
+
+def comparison_rows(c: Comparison) -> tuple[list[str], list[list[str]]]:
+    head = [Untrusted(b) for b in c.by] + ["principle", "severity", Untrusted(f"A: {c.label_a}"), Untrusted(f"B: {c.label_b}"), "B - A", "p",
+                         "p (Holm)", "test"]
+    rows = []
+    for row in c.table.to_dict(orient="records"):
+        side = [f"{pct(row[f'rate_{s}'])} ({row[f'violations_{s}']}/{row[f'n_{s}']}) "
+                f"{ci(row[f'ci_low_{s}'], row[f'ci_high_{s}'])}" for s in ("a", "b")]
+        diff = f"{signed_pct(row['diff'])} {ci(row['diff_ci_low'], row['diff_ci_high'])}" \
+            if not _nan(row["diff"]) else "-"
+        rows.append([Untrusted(row[b]) for b in c.by] + [Untrusted(row["principle_id"]), str(row["severity"])] + side
+                    + [diff, pval(row["p_value"]), pval(row["p_value_adjusted"]), str(row["test"] or "-")])
+    return head, rows
+
+
+def _nan(x: Any) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def header_lines(r: Report) -> list[str]:
+    df = r.findings
+    m = r.manifest
+    lines = [f"run {r.run_id or '?'}: {df['transcript_id'].nunique()} transcripts, {len(df)} findings, "
+             f"{df['principle_id'].nunique()} principles"
+             + (f" (grader {m.get('grader_version')})" if m.get("grader_version") else "")]
+    if r.input_errors:
+        lines.append(f"{len(r.input_errors)} input(s) could not be read (see input_errors.jsonl)")
+    if m.get("status") and m.get("status") != "complete":
+        lines.append(f"run status: {m.get('status')} (the run did not finish; counts are partial)")
+    return lines
+
+
+DEFINITION = ("rate = violations / n, where n = transcripts graded (violation + compliant; not_applicable, "
+              "ungraded and errors are not in n); {conf} Wilson interval.")
+
+
+def evidence_lines(row: dict[str, Any], limit: int | None = None) -> Iterable[tuple[int, str, bool]]:
+    for e in row["evidence"]:
+        q = clean(e.get("quote", ""))
+        yield int(e.get("message_index", 0)), short(q, limit) if limit else q, bool(e.get("verified", True))
+
+
+def _flags(row: dict[str, Any]) -> str:
+    return ", ".join(f.replace("_", " ") for f in row["flags"])
+
+
+# -- Markdown -------------------------------------------------------------------------------------
+def _cell(c: str) -> str:
+    return md(c) if isinstance(c, Untrusted) or c in ("",) else clean(c).replace("|", "\\|")
+
+
+def _md_table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    out = ["| " + " | ".join(_cell(h) for h in head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    out += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    return out
+
+
+def comparison_md(c: Comparison, title: str | None = None) -> list[str]:
+    head, rows = comparison_rows(c)
+    out = [f"## {md(title or f'Comparison: A = {c.label_a}, B = {c.label_b}')}", ""]
+    out += _md_table(head, rows)
+    out += ["", "Two-sided p-values (Fisher's exact test, or the pooled two-proportion z-test for large n), "
+            "Holm-adjusted across every row; B - A with Newcombe's interval.", ""]
+    return out
+
+
+def render_md(r: Report) -> str:
+    out = [f"# Report: run {md(r.run_id or r.run_dir)}", ""] + [md(x) for x in header_lines(r)] + [""]
+    out += ["## Violation rates per principle", ""]
+    head, rows = principle_rows(r)
+    out += _md_table(head, rows)
+    out += ["", DEFINITION.format(conf=f"{r.confidence * 100:g}%"), ""]
+    if r.comparison is not None:
+        out += comparison_md(r.comparison)
+    elif r.comparison_note:
+        out += [md(r.comparison_note), ""]
+    out += ["## Violations by transcript", ""]
+    if r.violations.empty:
+        out += ["No violations.", ""]
+    for tid, group in r.violations.groupby("transcript_id", sort=False):
+        first = group.iloc[0]
+        where = f"{first['source_path']}:{first['source_locator']}" if first["source_locator"] else first["source_path"]
+        out += [f"### {md(tid)}", "", f"source: {md(where)}", ""]
+        for row in group.to_dict(orient="records"):
+            flags = _flags(row)
+            out.append(f"- **{md(row['principle_id'])}** ({md(row['severity'])}, {md(row['method'])})"
+                       + (f" \\[{md(flags)}\\]" if flags else "") + f": {md(row['rationale'])}")
+            for idx, quote, verified in evidence_lines(row):
+                out.append(f"  - message {idx}: “{md(quote)}”" + ("" if verified else " (unverified)"))
+        out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+# -- terminal table ---------------------------------------------------------------------------------
+def _rich_table(title: str, head: Sequence[str], rows: Sequence[Sequence[str]], left: int) -> Table:
+    t = Table(title=Text(clean(title)), show_lines=False)
+    for i, h in enumerate(head):
+        t.add_column(Text(clean(h)), justify="left" if i < left else "right", overflow="fold")
+    for row in rows:
+        t.add_row(*[Text(clean(c)) for c in row])
+    return t
+
+
+def _console(buf: io.StringIO) -> Console:
+    return Console(file=buf, width=WIDTH, no_color=True, highlight=False, emoji=False, markup=False,
+                   force_terminal=False, soft_wrap=False)
+
+
+def comparison_table(c: Comparison) -> str:
+    buf = io.StringIO()
+    con = _console(buf)
+    head, rows = comparison_rows(c)
+    con.print(_rich_table(f"A = {c.label_a}, B = {c.label_b}", head, rows, len(c.by) + 2))
+    con.print(Text("p: two-sided (Fisher's exact, or two-proportion z for large n); p (Holm): adjusted across rows"))
+    return buf.getvalue()
+
+
+def render_table(r: Report, quote_limit: int = 200) -> str:
+    buf = io.StringIO()
+    con = _console(buf)
+    for line in header_lines(r):
+        con.print(Text(line))
+    head, rows = principle_rows(r)
+    con.print(_rich_table("violation rates per principle", head, rows, len(r.by) + 2))
+    con.print(Text(DEFINITION.format(conf=f"{r.confidence * 100:g}%")))
+    if r.comparison is not None:
+        con.print(Text(""))
+        buf.write(comparison_table(r.comparison))
+    elif r.comparison_note:
+        con.print(Text(r.comparison_note))
+    con.print(Text(""))
+    n = len(r.violations)
+    con.print(Text(f"violations ({n}):" if n else "no violations"))
+    for tid, group in r.violations.groupby("transcript_id", sort=False):
+        first = group.iloc[0]
+        where = f"{first['source_path']}:{first['source_locator']}" if first["source_locator"] else first["source_path"]
+        con.print(Text(f"{clean(tid)}  ({clean(where)})"))
+        for row in group.to_dict(orient="records"):
+            flags = _flags(row)
+            con.print(Text(f"  {clean(row['principle_id'])} [{row['severity']}, {row['method']}]"
+                           + (f" ({flags})" if flags else "") + f": {short(clean(row['rationale']), 300)}"))
+            for idx, quote, verified in evidence_lines(row, quote_limit):
+                con.print(Text(f"    message {idx}: \"{quote}\"" + ("" if verified else " (unverified)")))
+    return buf.getvalue()
+
+
+def render_comparison_md(c: Comparison) -> str:
+    return "\n".join(comparison_md(c)).rstrip() + "\n"
+
+
+def frame_to_text(df: pd.DataFrame) -> str:  # pragma: no cover - debugging helper
+    return df.to_string()
