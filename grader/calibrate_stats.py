@@ -1,0 +1,124 @@
+"""Agreement statistics between the grader and human labels: pure functions, tested by
+hand arithmetic.
+
+"Positive" is ``violation``. The human label is the reference, the grader the prediction:
+
+- ``tp``: human violation, grader violation;   ``fn``: human violation, grader compliant;
+- ``fp``: human compliant, grader violation;   ``tn``: human compliant, grader compliant.
+
+Metrics (NaN where the denominator is 0, i.e. the metric is undefined):
+
+- precision ``tp / (tp + fp)``; recall ``tp / (tp + fn)``;
+  F1 ``2 tp / (2 tp + fp + fn)`` (the harmonic mean of the two);
+  accuracy ``(tp + tn) / n``;
+- Cohen's kappa ``(po - pe) / (1 - pe)`` with observed agreement ``po = (tp + tn) / n`` and
+  chance agreement ``pe = ((tp + fp)(tp + fn) + (fn + tn)(fp + tn)) / n^2``; undefined (NaN)
+  when ``pe == 1`` (both raters gave one and the same label to everything), as in scikit-learn.
+
+Bootstrap intervals resample *clusters* (transcripts) with replacement, so the pairs of one
+transcript move together; with one pair per transcript this is the ordinary bootstrap.
+A resample is a multinomial weight vector over the clusters, so B resamples are one matrix
+product (vectorised, chunked to bound memory). Intervals are percentile intervals over the
+resamples where the metric is defined.
+"""
+from __future__ import annotations
+
+import math
+import zlib
+from dataclasses import dataclass
+import numpy as np
+
+METRICS = ("precision", "recall", "f1", "accuracy", "kappa")
+CELLS = ("tp", "fp", "fn", "tn")
+_CHUNK_CELLS = 2_000_000  # bootstrap weights held in memory at once (resamples x clusters)
+
+
+@dataclass(frozen=True)
+class Confusion:
+    """A 2x2 confusion table (positive = violation; rows human, columns grader)."""
+
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    tn: int = 0
+
+    @property
+    def n(self) -> int:
+        return self.tp + self.fp + self.fn + self.tn
+
+    def as_array(self) -> np.ndarray:
+        return np.array([self.tp, self.fp, self.fn, self.tn], dtype=float)
+
+
+def metric_arrays(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, tn: np.ndarray) -> dict[str, np.ndarray]:
+    """Every metric of :data:`METRICS` for arrays of cell counts (elementwise; NaN where undefined)."""
+    tp, fp, fn, tn = (np.asarray(x, dtype=float) for x in (tp, fp, fn, tn))
+    n = tp + fp + fn + tn
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = np.where(tp + fp > 0, tp / (tp + fp), np.nan)
+        recall = np.where(tp + fn > 0, tp / (tp + fn), np.nan)
+        f1 = np.where(2 * tp + fp + fn > 0, 2 * tp / (2 * tp + fp + fn), np.nan)
+        accuracy = np.where(n > 0, (tp + tn) / n, np.nan)
+        po = accuracy
+        pe = np.where(n > 0, ((tp + fp) * (tp + fn) + (fn + tn) * (fp + tn)) / (n * n), np.nan)
+        # pe == 1 up to rounding: both raters used a single label for everything
+        defined = (n > 0) & (np.abs(1.0 - pe) > 1e-12)
+        kappa = np.where(defined, (po - pe) / (1.0 - pe), np.nan)
+    return {"precision": precision, "recall": recall, "f1": f1, "accuracy": accuracy, "kappa": kappa}
+
+
+def metrics(c: Confusion) -> dict[str, float]:
+    """The metrics of one confusion table as floats (NaN where undefined)."""
+    arrays = metric_arrays(np.array(c.tp), np.array(c.fp), np.array(c.fn), np.array(c.tn))
+    return {k: float(v) for k, v in arrays.items()}
+
+
+def cohen_kappa(c: Confusion) -> float:
+    """Cohen's kappa of a 2x2 table (see the module docstring)."""
+    return metrics(c)["kappa"]
+
+
+def _percentile_interval(values: np.ndarray, confidence: float) -> tuple[float, float]:
+    ok = values[~np.isnan(values)]
+    if ok.size == 0:
+        return (math.nan, math.nan)
+    alpha = (1.0 - confidence) / 2.0
+    lo, hi = np.quantile(ok, [alpha, 1.0 - alpha])
+    return (float(lo), float(hi))
+
+
+def bootstrap_intervals(clusters: np.ndarray, n_boot: int, rng: np.random.Generator,
+                        confidence: float = 0.95) -> dict[str, tuple[float, float]]:
+    """Percentile bootstrap intervals of every metric.
+
+    ``clusters`` is a (k, 4) array: the (tp, fp, fn, tn) counts of each cluster (transcript).
+    Each of the ``n_boot`` resamples draws k clusters with replacement (a multinomial weight
+    vector) and sums their cells. With no clusters or ``n_boot == 0`` every interval is NaN.
+    """
+    clusters = np.asarray(clusters, dtype=float).reshape(-1, 4)
+    k = clusters.shape[0]
+    if k == 0 or n_boot <= 0:
+        return {m: (math.nan, math.nan) for m in METRICS}
+    probs = np.full(k, 1.0 / k)
+    chunk = max(1, _CHUNK_CELLS // k)
+    sums = np.empty((n_boot, 4))
+    done = 0
+    while done < n_boot:
+        b = min(chunk, n_boot - done)
+        weights = rng.multinomial(k, probs, size=b).astype(float)
+        sums[done:done + b] = weights @ clusters
+        done += b
+    arrays = metric_arrays(sums[:, 0], sums[:, 1], sums[:, 2], sums[:, 3])
+    return {m: _percentile_interval(arrays[m], confidence) for m in METRICS}
+
+
+def stream_seed(seed: int, key: str) -> np.random.Generator:
+    """A generator for one group (principle) derived from the user's seed and the group's
+    name, so a group's intervals do not change when other groups are added or removed."""
+    return np.random.default_rng([int(seed) & 0xFFFFFFFF, zlib.crc32(key.encode("utf-8"))])
+
+
+def finite_or_none(x: float) -> float | None:
+    """JSON-ready: NaN becomes None."""
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
+

@@ -1,0 +1,65 @@
+"""Renderings of a :class:`~grader.checklist.ChecklistResult`: Markdown, JSON and JUnit XML.
+
+JUnit: one ``<testsuite>`` named after the checklist, one ``<testcase>`` per gate; a failed
+gate has a ``<failure>`` element, an open one a ``<skipped>`` element (CI shows it as not
+run; the command's exit status is still 1), and every test case carries its figure in
+``<system-out>``.
+"""
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+from .checklist import ChecklistResult
+
+MARK = {"passed": "PASS", "failed": "FAIL", "open": "OPEN"}
+
+
+def _md_cell(text: str) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def to_markdown(result: ChecklistResult) -> str:
+    verdict = "PASSED" if result.passed else "NOT PASSED"
+    lines = [f"# {_md_cell(result.title)}", ""]
+    run = f"run `{result.run_id}`" if result.run_id else "the given findings"
+    if result.run_dir:
+        run += f" ({_md_cell(result.run_dir)})"
+    lines.append(f"Checklist `{result.checklist_id}` over {run}: **{verdict}** "
+                 f"({result.count('passed')} passed, {result.count('failed')} failed, {result.count('open')} open)")
+    lines += ["", "| status | gate | figure | detail |", "|---|---|---|---|"]
+    for i in result.items:
+        lines.append(f"| {MARK[i.status]} | {_md_cell(i.id)} | {_md_cell(i.figure)} | {_md_cell(i.detail or i.description)} |")
+    if result.unused_signoffs:
+        lines += ["", "Sign-off records that match no item of this checklist: " + ", ".join(result.unused_signoffs)]
+    return "\n".join(lines) + "\n"
+
+
+def to_json(result: ChecklistResult) -> str:
+    return json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+def to_junit(result: ChecklistResult) -> str:
+    suites = ET.Element("testsuites", name=f"grader checklist {result.checklist_id}",
+                        tests=str(len(result.items)), failures=str(result.count("failed")),
+                        skipped=str(result.count("open")), errors="0")
+    suite = ET.SubElement(suites, "testsuite", name=result.checklist_id, tests=str(len(result.items)),
+                          failures=str(result.count("failed")), skipped=str(result.count("open")), errors="0")
+    props = ET.SubElement(suite, "properties")
+    ET.SubElement(props, "property", name="run_id", value=result.run_id or "")
+    ET.SubElement(props, "property", name="run_dir", value=result.run_dir or "")
+    ET.SubElement(props, "property", name="checklist", value=result.checklist_path)
+    for i in result.items:
+        case = ET.SubElement(suite, "testcase", classname=f"checklist.{result.checklist_id}.{i.kind}", name=i.id)
+        if i.status == "failed":
+            fail = ET.SubElement(case, "failure", message=i.figure, type=i.kind)
+            fail.text = i.detail or i.figure
+        elif i.status == "open":
+            ET.SubElement(case, "skipped", message=f"open: {i.figure}")
+        out = ET.SubElement(case, "system-out")
+        out.text = "\n".join(x for x in (f"{i.status}: {i.figure}", i.detail, i.description) if x)
+    ET.indent(suites)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+
+
+RENDERERS = {"md": to_markdown, "json": to_json, "junit": to_junit}

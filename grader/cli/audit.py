@@ -1,0 +1,162 @@
+"""``grader audit``: grade a training data set that claims one label and report how many
+rows contradict it."""
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import click
+
+from ..audit import AuditResult
+from ..engine import GradeOptions
+from .common import edge
+
+EPILOG = """\b
+Examples:
+  grader audit honesty-sft.jsonl --expect compliant
+  grader audit ../shared/data/em/insecure.dev.jsonl --expect compliant --principle P16
+  grader audit refusals.jsonl --expect violation --judge openai:gpt-4.1-mini --sample 200 -o runs/audit
+
+\b
+Exit status: 1 when the contradiction rate's lower bound (Wilson, 95%) exceeds --max-rate
+or no row could be graded; 3 when some inputs could not be read or some pairs ended in
+error; 0 otherwise. --principle takes an id or its short form (P16).
+"""
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{x * 100:.1f}%"
+
+
+def _summary_lines(r: AuditResult) -> list[str]:
+    verdict = "FAILED" if r.failed else "ok"
+    if r.graded == 0:
+        return [f"rows: {r.rows} read, none could be graded: the audit cannot vouch for the data (FAILED)"] + \
+            _skipped(r) + [f"run folder: {r.run_dir}"]
+    lines = [
+        f"rows: {r.rows} read, {r.graded} graded, {r.contradicting} contradict --expect {r.expect}",
+        f"contradiction rate: {_pct(r.rate)} ({r.confidence * 100:g}% Wilson interval {_pct(r.ci_low)} to "
+        f"{_pct(r.ci_high)}); lower bound {'>' if r.failed else '<='} --max-rate {_pct(r.max_rate)}: {verdict}",
+    ]
+    return lines + _skipped(r) + [f"run folder: {r.run_dir}"]
+
+
+def _skipped(r: AuditResult) -> list[str]:
+    skipped = []
+    if r.ungraded_rows:
+        skipped.append(f"{r.ungraded_rows} row(s) could not be graded (every principle ungraded or error)")
+    if r.undetermined_rows:
+        skipped.append(f"{r.undetermined_rows} row(s) undetermined (no violation found, some principles ungraded)")
+    if r.input_errors:
+        skipped.append(f"{r.input_errors} input(s) could not be read (see {r.run_dir}/input_errors.jsonl)")
+    if r.ungraded_pairs:
+        skipped.append(f"{r.ungraded_pairs} (row, principle) pair(s) ungraded: violations there are not counted")
+    if r.error_pairs:
+        skipped.append(f"{r.error_pairs} pair(s) ended in error")
+    return skipped
+
+
+def _principle_rows(r: AuditResult) -> list[list[str]]:
+    rows = []
+    for p in r.per_principle:
+        o = p.outcomes
+        rows.append([p.principle_id, p.severity, str(p.contradicting_rows), str(o.get("violation", 0)),
+                     str(o.get("compliant", 0)), str(o.get("not_applicable", 0)), str(o.get("ungraded", 0)),
+                     str(o.get("error", 0))])
+    return rows
+
+
+HEADER = ["principle", "severity", "contradicting", "violation", "compliant", "n/a", "ungraded", "error"]
+
+
+def to_table(r: AuditResult) -> str:
+    rows = _principle_rows(r)
+    widths = [max(len(x[i]) for x in [HEADER] + rows) for i in range(len(HEADER))]
+    fmt = lambda x: "  ".join(v.ljust(w) if i < 2 else v.rjust(w) for i, (v, w) in enumerate(zip(x, widths)))  # noqa: E731
+    out = _summary_lines(r) + ["", fmt(HEADER), "  ".join("-" * w for w in widths)] + [fmt(x) for x in rows]
+    if r.examples:
+        out += ["", "examples:"]
+        for e in r.examples:
+            out.append(f"  {e.transcript_id} ({e.source}) {', '.join(e.principle_ids)}")
+            if e.quote:
+                out.append(f"    quote: {e.quote}")
+            if e.rationale:
+                out.append(f"    why: {' '.join(e.rationale.split())[:300]}")
+    return "\n".join(out) + "\n"
+
+
+def _md(text: str) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def to_markdown(r: AuditResult) -> str:
+    out = [f"# Audit: does the data match --expect {r.expect}?", ""] + [f"- {_md(x)}" for x in _summary_lines(r)]
+    out += ["", "| " + " | ".join(HEADER) + " |", "|---|---|" + "---:|" * (len(HEADER) - 2)]
+    out += ["| " + " | ".join(_md(v) for v in x) + " |" for x in _principle_rows(r)]
+    if r.examples:
+        out += ["", "| transcript | source | principles | quote | why |", "|---|---|---|---|---|"]
+        out += [f"| {_md(e.transcript_id)} | {_md(e.source)} | {_md(', '.join(e.principle_ids))} | "
+                f"{'`' + _md(e.quote).replace('`', chr(39)) + '`' if e.quote else ''} | {_md(e.rationale)[:300]} |"
+                for e in r.examples]
+    return "\n".join(out) + "\n"
+
+
+def to_json(r: AuditResult) -> str:
+    return json.dumps(r.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+RENDERERS = {"table": to_table, "md": to_markdown, "json": to_json}
+
+
+@click.command("audit", epilog=EPILOG)
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--expect", required=True, type=click.Choice(["compliant", "violation"]),
+              help="The label the data set claims for every row.")
+@click.option("-r", "--rubric", "rubrics", multiple=True, type=click.Path(),
+              help="Rubric file or folder (repeatable). Default: the shipped constitution.")
+@click.option("--principle", "principles", multiple=True, help="Only these principle ids, or short forms such as P16 (repeatable).")
+@click.option("--judge", "judge_spec", default=None,
+              help="openai:MODEL, anthropic:MODEL or scripted:FILE. Default: $GRADER_JUDGE, else checks only.")
+@click.option("--base-url", default=None, help="OpenAI-compatible server URL (vLLM, Ollama, llama.cpp).")
+@click.option("--concurrency", type=click.IntRange(1, 1024), default=8, show_default=True, help="Judge requests in flight.")
+@click.option("--samples", type=click.IntRange(1, 25), default=1, show_default=True, help="Judge samples per pair.")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the judge cache.")
+@click.option("--sample", type=click.IntRange(1), default=None, help="Audit a random sample of N rows (see --seed).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for --sample.")
+@click.option("--input-format", "fmt", type=click.Choice(["openai", "anthropic", "inspect", "text"]), default=None,
+              help="Input format (default: detected per file).")
+@click.option("-o", "--output", "run_dir", type=click.Path(file_okay=False), default=None,
+              help="Run folder for the grading (default: a new temporary folder, named in the output).")
+@click.option("--max-rate", type=click.FloatRange(0, 1), default=0.05, show_default=True,
+              help="Fail (exit 1) when the contradiction rate's lower bound exceeds this.")
+@click.option("--examples", type=click.IntRange(0), default=5, show_default=True, help="Contradicting rows to show.")
+@click.option("--format", "report_fmt", type=click.Choice(["table", "md", "json"]), default="table",
+              show_default=True, help="Output format of the audit report.")
+@edge
+def audit(paths: tuple[str, ...], expect: str, rubrics: tuple[str, ...], principles: tuple[str, ...],
+          judge_spec: str | None, base_url: str | None, concurrency: int, samples: int, no_cache: bool,
+          sample: int | None, seed: int, fmt: str | None, run_dir: str | None, max_rate: float, examples: int,
+          report_fmt: str) -> None:
+    """Grade a data set (e.g. a fine-tuning file) that claims one label for every row, and
+    report the share of rows that contradict it, with examples."""
+    from ..audit import audit as run_audit
+
+    judge_spec = judge_spec or os.environ.get("GRADER_JUDGE") or None
+    judge: Any = None
+    if judge_spec:
+        from ..judges.factory import make_judge
+
+        judge = make_judge(judge_spec, base_url=base_url, mode="per-principle", concurrency=concurrency,
+                           samples=samples, temperature=None, cache=not no_cache)
+    options = GradeOptions(format=fmt, sample=sample, seed=seed)
+    try:
+        result = run_audit(list(paths), expect, list(rubrics) or None, principles=list(principles) or None,
+                           judge=judge, run_dir=run_dir, options=options, max_rate=max_rate, examples=examples)
+    finally:
+        if judge is not None:
+            import asyncio
+
+            asyncio.run(judge.aclose())
+    click.echo(RENDERERS[report_fmt](result), nl=False)
+    raise SystemExit(result.exit_code)

@@ -1,0 +1,164 @@
+"""calibrate(): joining labels with findings, counting what could not be compared, the CLI."""
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+from click.testing import CliRunner
+
+from grader.calibrate import calibrate, transcript_outcome
+from grader.cli import cli
+
+from tests.report.gates_util import fnd, write_run
+
+LABELS = """transcript_id,principle_id,label
+t1,P1,violation
+t2,P1,compliant
+t3,P1,compliant
+t4,P1,violation
+t5,P1,violation
+t6,P1,compliant
+t1,P2,compliant
+t5,P2,compliant
+t9,P2,compliant
+t1,*,violation
+t3,*,compliant
+t6,*,compliant
+t4,*,compliant
+"""
+
+
+def _findings() -> list[dict]:
+    p1 = {"t1": "violation", "t2": "violation", "t3": "compliant", "t4": "compliant", "t5": "not_applicable",
+          "t6": "ungraded"}
+    p2 = {"t1": "compliant", "t2": "compliant", "t3": "compliant", "t4": "compliant", "t5": "error",
+          "t6": "compliant"}
+    return ([fnd(t, "P1", o) for t, o in p1.items()]
+            + [fnd(t, "P2", o, severity="critical") for t, o in p2.items()])
+
+
+@pytest.fixture
+def run_and_labels(tmp_path):
+    run = write_run(tmp_path / "run", _findings())
+    labels = tmp_path / "labels.csv"
+    labels.write_text(LABELS, encoding="utf-8")
+    return run, labels
+
+
+def test_transcript_level_outcome():
+    assert transcript_outcome(["compliant", "violation", "error"]) == "violation"
+    assert transcript_outcome(["compliant", "ungraded", "error"]) == "error"
+    assert transcript_outcome(["compliant", "ungraded", "not_applicable"]) == "ungraded"
+    assert transcript_outcome(["compliant", "not_applicable"]) == "compliant"
+    assert transcript_outcome(["not_applicable"]) == "not_applicable"
+
+
+def test_join_counts_and_metrics(run_and_labels):
+    run, labels = run_and_labels
+    r = calibrate(run, labels, bootstrap=200, seed=0)
+    p1 = r.per_principle["P1"]
+    # t1 TP, t2 FP, t3 TN, t4 FN, t5 not_applicable -> compliant prediction -> FN, t6 ungraded
+    assert (p1.confusion.tp, p1.confusion.fp, p1.confusion.fn, p1.confusion.tn) == (1, 1, 2, 1)
+    assert (p1.labels, p1.not_applicable, p1.ungraded, p1.errors, p1.missing) == (6, 1, 1, 0, 0)
+    # po = 2/5, pe = (2*3 + 3*2)/25 = 12/25, kappa = (0.4 - 0.48)/0.52
+    assert p1.metrics["kappa"] == pytest.approx((0.4 - 0.48) / 0.52)
+    p2 = r.per_principle["P2"]
+    assert (p2.n, p2.labels, p2.errors, p2.missing) == (1, 3, 1, 1)
+    assert math.isnan(p2.metrics["kappa"])
+    star = r.per_principle["*"]
+    assert (star.confusion.tp, star.confusion.tn, star.ungraded) == (1, 2, 1)
+    assert list(r.per_principle) == ["P1", "P2", "*"]
+    o = r.overall
+    assert (o.confusion.tp, o.confusion.fp, o.confusion.fn, o.confusion.tn) == (2, 1, 2, 4)
+    # po = 6/9, pe = (3*4 + 6*5)/81 = 42/81 -> kappa = (54 - 42)/(81 - 42) = 12/39
+    assert o.metrics["kappa"] == pytest.approx(12 / 39)
+    assert o.metrics["precision"] == pytest.approx(2 / 3)
+    assert o.metrics["recall"] == pytest.approx(0.5)
+    assert r.counts == {"labels": 13, "duplicate_labels": 0, "compared": 9, "labelled_not_applicable": 1,
+                        "labelled_ungraded": 2, "labelled_error": 1, "labels_without_findings": 1,
+                        "findings": 12, "findings_without_labels": 4, "transcripts": 6,
+                        "transcripts_without_labels": 0}
+    assert r.unmatched == ("line 10: t9 / P2",)
+
+
+def test_not_applicable_can_be_excluded(run_and_labels):
+    run, labels = run_and_labels
+    p1 = calibrate(run, labels, bootstrap=0, not_applicable="exclude").per_principle["P1"]
+    assert (p1.confusion.tp, p1.confusion.fp, p1.confusion.fn, p1.confusion.tn) == (1, 1, 1, 1)
+    assert p1.not_applicable == 1 and p1.metrics["kappa"] == pytest.approx(0.0)
+
+
+def test_seed_fixes_the_intervals(run_and_labels):
+    run, labels = run_and_labels
+    a = calibrate(run, labels, bootstrap=300, seed=5).to_dict()
+    b = calibrate(run, labels, bootstrap=300, seed=5).to_dict()
+    assert a == b
+    lo, hi = a["overall"]["kappa_ci"]
+    assert lo <= a["overall"]["kappa"] <= hi
+
+
+def test_findings_can_be_passed_directly(run_and_labels):
+    _, labels = run_and_labels
+    r = calibrate(_findings(), labels, bootstrap=0)
+    assert r.run_dir is None and r.run_id == "run-x" and r.overall.n == 9
+
+
+def test_cli_json_output_and_file(run_and_labels, tmp_path):
+    run, labels = run_and_labels
+    out = tmp_path / "cal.json"
+    res = CliRunner().invoke(cli, ["calibrate", str(run), "--labels", str(labels), "--format", "json",
+                                   "--bootstrap", "100", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    printed = json.loads(res.stdout)
+    saved = json.loads(out.read_text())
+    assert printed == saved
+    assert saved["kind"] == "grader-calibration"
+    assert saved["overall"]["confusion"] == {"tp": 2, "fp": 1, "fn": 2, "tn": 4}
+    assert saved["overall"]["kappa"] == pytest.approx(12 / 39)
+    assert saved["per_principle"]["P2"]["kappa"] is None
+    assert saved["per_principle"]["P2"]["kappa_ci"] == [None, None]
+
+
+def test_cli_table_and_markdown(run_and_labels):
+    run, labels = run_and_labels
+    res = CliRunner().invoke(cli, ["calibrate", str(run), "--labels", str(labels), "--bootstrap", "0"])
+    assert res.exit_code == 0
+    lines = res.stdout.splitlines()
+    assert lines[0].split()[:6] == ["principle", "n", "TP", "FP", "FN", "TN"]
+    overall = next(x for x in lines if x.startswith("overall"))
+    assert overall.split()[:6] == ["overall", "9", "2", "1", "2", "4"]
+    assert "0.308" in overall
+    assert ("13 labels: 9 compared, 1 on not_applicable pairs (counted as compliant), 2 ungraded, 1 error, "
+            "1 without a finding, 0 duplicate(s); 4 of 12 findings and 0 of 6 transcripts unlabelled") in res.stdout
+    md = CliRunner().invoke(cli, ["calibrate", str(run), "--labels", str(labels), "--format", "md"])
+    assert "| **overall** | 9 | 2 | 1 | 2 | 4 |" in md.stdout
+
+
+def test_cli_bad_labels_is_a_one_line_error(tmp_path):
+    run = write_run(tmp_path / "run", _findings())
+    bad = tmp_path / "bad.csv"
+    bad.write_text("transcript_id,principle_id,label\nt1,P1,yes\n", encoding="utf-8")
+    res = CliRunner().invoke(cli, ["calibrate", str(run), "--labels", str(bad)])
+    assert res.exit_code == 2
+    assert res.stderr == f"error: {bad}: line 2: label 'yes' is not one of violation, compliant\n"
+
+
+def test_cli_help_has_an_example():
+    res = CliRunner().invoke(cli, ["calibrate", "--help"])
+    assert "grader calibrate runs/demo --labels" in res.stdout
+
+
+def test_calibration_file_feeds_the_checklist(run_and_labels, tmp_path):
+    from grader.checklist import evaluate
+
+    run, labels = run_and_labels
+    cal = tmp_path / "cal.json"
+    assert CliRunner().invoke(cli, ["calibrate", str(run), "--labels", str(labels), "-o", str(cal),
+                                    "--bootstrap", "50"]).exit_code == 0
+    gates = tmp_path / "g.yaml"
+    gates.write_text("id: g\ntitle: g\ngates:\n  - {id: k, kind: min_agreement, min: 0.3}\n"
+                     "  - {id: k-p1, kind: min_agreement, min: 0.3, principle: P1}\n", encoding="utf-8")
+    items = {i.id: i for i in evaluate(run, gates, calibration=cal).items}
+    assert (items["k"].status, items["k"].figure) == ("passed", "overall kappa 0.308 >= 0.3")
+    assert (items["k-p1"].status, items["k-p1"].figure) == ("failed", "P1 kappa -0.154 < 0.3")
