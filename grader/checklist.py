@@ -26,9 +26,9 @@ import yaml
 from .errors import ChecklistError
 from .results import Finding, RunFolder
 from .schemas import describe, error_path, validator
+from .shipped import DEFAULT_CHECKLIST
 from .yamlsafe import load_yaml
 
-DEFAULT_CHECKLIST = Path(__file__).resolve().parent.parent / "rubrics" / "checklists" / "pre-deployment.yaml"
 STATUSES = ("passed", "failed", "open")
 
 

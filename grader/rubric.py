@@ -17,11 +17,11 @@ import yaml
 
 from .errors import RubricError
 from .schemas import describe, error_path, validator
+from .shipped import DEFAULT_RUBRIC
 from .yamlsafe import load_yaml
 
 SEVERITIES = ("critical", "high", "medium", "low")
 RUBRIC_SUFFIXES = (".yaml", ".yml", ".json")
-DEFAULT_RUBRIC = Path(__file__).resolve().parent.parent / "rubrics" / "constitution"
 
 
 @dataclass(frozen=True)
