@@ -33,7 +33,7 @@ def _progress(quiet: bool):  # type: ignore[no-untyped-def]
 def summary_table(summary: RunSummary, severities: dict[str, str]) -> Table:
     table = Table(title=f"run {summary.run_id}: {summary.transcripts} transcripts", show_lines=False)
     for col in ("principle", "severity", "violation", "compliant", "n/a", "ungraded", "error"):
-        table.add_column(col, justify="left" if col in ("principle", "severity") else "right")
+        table.add_column(col, justify="left" if col in ("principle", "severity") else "right", no_wrap=True)
     order = {s: i for i, s in enumerate(SEVERITIES)}
     for pid, c in sorted(summary.by_principle.items(), key=lambda kv: (order.get(severities.get(kv[0], "low"), 9), kv[0])):
         table.add_row(pid, severities.get(pid, "?"), str(c.get("violation", 0)), str(c.get("compliant", 0)),
@@ -103,7 +103,8 @@ def grade(paths: tuple[str, ...], rubrics: tuple[str, ...], judge_spec: str | No
             asyncio.run(judge.aclose())
     severities = {p.id: p.severity for r in loaded for p in r.principles}
     if not quiet:
-        console = Console(width=max(100, Console().width))
+        longest = max((len(pid) for pid in summary.by_principle), default=10)
+        console = Console(width=max(longest + 70, Console().width))
         console.print(summary_table(summary, severities))
         ungraded_hint = [pid for pid, c in summary.by_principle.items() if c.get("ungraded")]
         if ungraded_hint and judge is None:
