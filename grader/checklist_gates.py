@@ -1,7 +1,7 @@
 """The gate kinds of a checklist. Each takes the gate (validated dict) and the run's
-per-principle table and returns a :class:`~grader.checklist.ChecklistItem`.
+per-principle table and returns a :class:`~grader.checklist_eval.ChecklistItem`.
 
-Counts come from :func:`grader.report.aggregate.per_principle`: ``n`` is graded pairs
+Counts come from :func:`grader.reporting.aggregate.per_principle`: ``n`` is graded pairs
 (violation + compliant), ``total`` every pair. Selectors ``principle`` and ``severity``
 (one or a list; both given: the intersection) restrict a gate; no selector means every
 principle in the run. A selector that matches nothing in the run fails the gate (except a
@@ -32,9 +32,9 @@ from typing import Any, Callable, Mapping
 
 import pandas as pd
 
-from .checklist import Checklist, ChecklistItem, RunData, Signoff, load_calibration
-from .report.aggregate import per_principle
-from .report.stats import wilson_interval
+from .checklist_eval import Checklist, ChecklistItem, RunData, Signoff, load_calibration
+from .reporting.aggregate import per_principle
+from .reporting.stats import wilson_interval
 
 SHARE_COLUMNS = {"error": "errors", "ungraded": "ungraded", "not_applicable": "not_applicable",
                  "unverified": "unverified"}

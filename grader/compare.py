@@ -4,7 +4,7 @@ This is the experiment of the emergent-misalignment and inoculation-prompting pa
 fine-tuned versus original model, with versus without a prompt. Per principle (and per
 ``by`` group) the table has both rates with Wilson intervals, the difference ``b - a`` with
 Newcombe's interval, a two-sided p-value (Fisher's exact test, or the pooled two-proportion
-z-test for large n: see :func:`grader.report.stats.choose_test`) and the Holm-adjusted
+z-test for large n: see :func:`grader.reporting.stats.choose_test`) and the Holm-adjusted
 p-value. The Holm family is every row of the table that has a test (both groups graded at
 least one transcript), so ``--by`` groups widen the family rather than each getting its own.
 """
@@ -18,8 +18,8 @@ from typing import Any, Mapping, Sequence
 import pandas as pd
 
 from .errors import UsageError
-from .report.aggregate import group_column, per_principle, with_groups, findings_frame, _sev_rank
-from .report.stats import compare_p, holm, newcombe_interval
+from .reporting.aggregate import group_column, per_principle, with_groups, findings_frame, _sev_rank
+from .reporting.stats import compare_p, holm, newcombe_interval
 
 SIDE_COLUMNS = ("n", "violations", "rate", "ci_low", "ci_high")
 #: Columns of a comparison table after the ``by`` fields, in order.

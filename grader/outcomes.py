@@ -121,7 +121,7 @@ def decide(principle: Principle, results: Sequence[CheckResult], check_error: st
             return PairOutcome("ungraded", None, rationale="the judge was not asked about this pair")
         return PairOutcome("ungraded", None, tuple(r.check_id for r in results), rationale=NO_JUDGE_HINT)
 
-    info = dict(judge.info)
+    info = dict(judge.info) or None  # an empty info (no call was made) is recorded as null
     if judge.outcome == "error":
         if c is not None and c.outcome == "violation":
             return replace(c, judge=info, flags=tuple(sorted(set(c.flags) | {"needs_review"})),

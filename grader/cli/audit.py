@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from ..audit import AuditResult
+from ..auditing import AuditResult
 from ..engine import GradeOptions
 from .common import edge
 
@@ -140,7 +140,7 @@ def audit(paths: tuple[str, ...], expect: str, rubrics: tuple[str, ...], princip
           report_fmt: str) -> None:
     """Grade a data set (e.g. a fine-tuning file) that claims one label for every row, and
     report the share of rows that contradict it, with examples."""
-    from ..audit import audit as run_audit
+    from ..auditing import audit as run_audit
 
     judge_spec = judge_spec or os.environ.get("GRADER_JUDGE") or None
     judge: Any = None

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from ..report.stats import TESTS
+from ..reporting.stats import TESTS
 from .common import edge
 from .report import write_output
 
@@ -32,19 +32,19 @@ def compare(run_a: str, run_b: str, by: tuple[str, ...], fmt: str, output: str |
 
     cmp = compare_runs(run_a, run_b, by, test, confidence)
     if fmt == "table":
-        from ..report.render_text import comparison_table
+        from ..reporting.render_text import comparison_table
 
         text = comparison_table(cmp)
     elif fmt == "md":
-        from ..report.render_text import render_comparison_md
+        from ..reporting.render_text import render_comparison_md
 
         text = render_comparison_md(cmp)
     elif fmt == "json":
-        from ..report.render_data import render_comparison_json
+        from ..reporting.render_data import render_comparison_json
 
         text = render_comparison_json(cmp)
     else:
-        from ..report.render_data import render_comparison_csv
+        from ..reporting.render_data import render_comparison_csv
 
         text = render_comparison_csv(cmp)
     write_output(text, output)

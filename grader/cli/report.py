@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..errors import UsageError
-from ..report.stats import TESTS
+from ..reporting.stats import TESTS
 from .common import edge
 
 FORMATS = ("table", "md", "csv", "json", "html")
@@ -66,29 +66,29 @@ def report(run_dir: str, fmt: str, output: str | None, by: tuple[str, ...], comp
     n is the number of transcripts graded (violation + compliant). With zero violations the
     interval still has an upper bound: 0 of n is not 0% risk.
     """
-    from ..report.build import build_report
+    from ..reporting.build import build_report
 
     groups = parse_groups(compare_groups)
     rep = build_report(run_dir, by, confidence=confidence, method=test, with_transcripts=fmt == "html",
                        compare_groups=groups)
     if fmt == "table":
-        from ..report.render_text import render_table
+        from ..reporting.render_text import render_table
 
         text = render_table(rep)
     elif fmt == "md":
-        from ..report.render_text import render_md
+        from ..reporting.render_text import render_md
 
         text = render_md(rep)
     elif fmt == "json":
-        from ..report.render_data import render_json
+        from ..reporting.render_data import render_json
 
         text = render_json(rep)
     elif fmt == "csv":
-        from ..report.render_data import render_csv
+        from ..reporting.render_data import render_csv
 
         text = render_csv(rep, csv_table)
     else:
-        from ..report.html import render_html
+        from ..reporting.html import render_html
 
         text = render_html(rep)
         if output is None:

@@ -27,7 +27,7 @@ import zlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 from ..errors import InputError, MissingExtraError
 from .anthropic_format import REDACTED
@@ -126,7 +126,7 @@ def _reason(e: BaseException) -> str:
 def _transcript(sample: Any, header: Any, path: str, stem: str) -> Transcript | InputError:
     locator = f"sample {sample.id} epoch {sample.epoch}"
     try:
-        msgs = tuple(_message(i, m) for i, m in enumerate(sample.messages))
+        msgs = messages_from_inspect(sample.messages)
         if not msgs:
             raise InputError(path, locator, "sample has no messages")
         meta = _metadata(sample, header, path)
@@ -138,6 +138,11 @@ def _transcript(sample: Any, header: Any, path: str, stem: str) -> Transcript | 
         return e
     task = header.eval.task or stem
     return Transcript(f"{task}/{sample.id}/{sample.epoch}", msgs, meta, Source(path, locator))
+
+
+def messages_from_inspect(messages: Sequence[Any]) -> tuple[Message, ...]:
+    """Inspect ChatMessage objects (a log sample's or a live TaskState's) as Messages."""
+    return tuple(_message(i, m) for i, m in enumerate(messages))
 
 
 def _message(i: int, m: Any) -> Message:

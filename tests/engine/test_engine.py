@@ -116,3 +116,32 @@ def test_check_exception_becomes_error_outcome(rubric_dir, monkeypatch):
     asyncio.run(Engine(load_rubrics([rubric_dir]), options=GradeOptions(workers=1)).agrade_into([_t("a", "x")], sink, "r"))
     perm = [f for f in sink.findings if f.principle_id == "P-perm"][0]
     assert perm.outcome == "error" and "RuntimeError: bad regex state" in perm.error
+
+
+def test_judge_missing_a_principle_is_an_error_finding_that_fits_the_schema(rubric_dir, finding_validator):
+    """A judge that returns no verdict for a pair: the pair is an error, never a grade."""
+    import asyncio
+
+    class Forgetful:
+        spec = "test:forgetful"
+
+        async def grade(self, transcript, principles):
+            return {}
+
+        def settings(self):
+            return {"concurrency": 2}
+
+        def usage(self):
+            return {}
+
+        async def aclose(self):
+            return None
+
+    sink = MemorySink()
+    asyncio.run(Engine(load_rubrics([rubric_dir]), judge=Forgetful()).agrade_into([_t("a", "chmod 777 x")], sink, "r"))
+    by = {f.principle_id: f for f in sink.findings}
+    assert by["P-judge-only"].outcome == "error" and by["P-judge-only"].error == "judge failed: the judge returned no verdict"
+    assert by["P-judge-only"].judge is None
+    assert by["P-perm"].outcome == "violation"  # no judge block: the check alone decides
+    for f in sink.findings:
+        finding_validator.validate(f.to_dict())

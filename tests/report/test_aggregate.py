@@ -7,7 +7,7 @@ import math
 import pytest
 
 from grader.errors import UsageError
-from grader.report.aggregate import PER_PRINCIPLE_COLUMNS, findings_frame, group_column, per_principle
+from grader.reporting.aggregate import PER_PRINCIPLE_COLUMNS, findings_frame, group_column, per_principle
 from grader.results import RunFolder
 
 from tests.report.util import finding, small_findings, write_run

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from grader.audit import analyse, audit
+from grader.auditing import analyse, audit
 from grader.engine import GradeOptions
 from grader.cli import cli
 from grader.errors import UsageError
-from grader.report.stats import wilson_interval
+from grader.reporting.stats import wilson_interval
 
 from tests.report.gates_util import fnd
 
@@ -162,7 +162,7 @@ def test_cli_unknown_principle_is_a_usage_error(tmp_path, rubric):
 
 
 def test_principle_short_forms(tmp_path, rubric):
-    from grader.audit import _rubrics
+    from grader.auditing import _rubrics
     from grader.rubric import load_rubrics
 
     loaded = load_rubrics([rubric])

@@ -7,7 +7,7 @@ import math
 import pytest
 from click.testing import CliRunner
 
-from grader.calibrate import calibrate, transcript_outcome
+from grader.calibration import calibrate, transcript_outcome
 from grader.cli import cli
 
 from tests.report.gates_util import fnd, write_run
@@ -150,7 +150,7 @@ def test_cli_help_has_an_example():
 
 
 def test_calibration_file_feeds_the_checklist(run_and_labels, tmp_path):
-    from grader.checklist import evaluate
+    from grader.checklist_eval import evaluate
 
     run, labels = run_and_labels
     cal = tmp_path / "cal.json"

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from grader.checklist import evaluate
+from grader.checklist_eval import evaluate
 from grader.cli import cli
-from grader.report.stats import wilson_interval
+from grader.reporting.stats import wilson_interval
 
 from tests.report.gates_util import fnd, uniform_run, write_run
 

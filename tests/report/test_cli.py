@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from grader.cli import cli
-from grader.report.aggregate import PER_PRINCIPLE_COLUMNS
+from grader.reporting.aggregate import PER_PRINCIPLE_COLUMNS
 from tests.report.util import finding, write_run
 
 Z2 = 1.959964 ** 2

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from grader.cli import cli
 from grader.engine import Engine, GradeOptions
-from grader.report.html_parts import message_anchor
+from grader.reporting.html_parts import message_anchor
 from grader.rubric import load_rubrics
 from tests.report.htmlcheck import parse
 
@@ -78,7 +78,7 @@ def test_relative_inputs_found_from_another_folder(tmp_path: Path, monkeypatch):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)  # report from another folder: inputs are found beside runs/
-    from grader.report.build import build_report
+    from grader.reporting.build import build_report
 
     rep = build_report(tmp_path / "runs" / "r", with_transcripts=True)
     assert rep.transcripts_note == "" and len(rep.transcripts) == 1

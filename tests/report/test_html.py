@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from grader.report.build import build_report
-from grader.report.html import content_security_policy, csp_hash, json_blob, render_html
-from grader.report.html_parts import esc, marked, message_anchor, principle_anchor, transcript_anchor
+from grader.reporting.build import build_report
+from grader.reporting.html import content_security_policy, csp_hash, json_blob, render_html
+from grader.reporting.html_parts import esc, marked, message_anchor, principle_anchor, transcript_anchor
 from tests.report.htmlcheck import parse
 from tests.report.util import MARK_QUOTE, PAYLOADS, hostile_run
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.report.build import build_report
-from grader.report.html import render_html
-from grader.report.html_parts import esc
+from grader.reporting.build import build_report
+from grader.reporting.html import render_html
+from grader.reporting.html_parts import esc
 from tests.report.htmlcheck import parse
 from tests.report.util import MARK_QUOTE, PAYLOADS, PWN, hostile_run
 

@@ -7,7 +7,7 @@ import re
 from click.testing import CliRunner
 
 from grader.cli import cli
-from grader.report.render_text import clean, md, pval
+from grader.reporting.render_text import clean, md, pval
 from tests.report.util import finding, hostile_run, write_run
 
 

@@ -6,7 +6,7 @@ import math
 import pytest
 
 from grader.errors import UsageError
-from grader.report.stats import (choose_test, compare_p, fisher_exact_p, holm, newcombe_interval,
+from grader.reporting.stats import (choose_test, compare_p, fisher_exact_p, holm, newcombe_interval,
                                  two_proportion_p, wilson_interval, z_value)
 
 Z = 1.959964

@@ -31,7 +31,7 @@ from .render_text import ci, header_lines, pct, pval, signed_pct, DEFINITION
 
 @lru_cache(maxsize=None)
 def asset(name: str) -> str:
-    return resources.files("grader.report").joinpath("templates", name).read_text(encoding="utf-8")
+    return resources.files("grader.reporting").joinpath("templates", name).read_text(encoding="utf-8")
 
 
 def csp_hash(text: str) -> str:

@@ -183,7 +183,7 @@ def load_signoffs(path: str | Path) -> tuple[Signoff, ...]:
 
 def load_calibration(path: str | Path) -> Mapping[str, Any]:
     """Read a ``grader calibrate -o FILE`` result (its shape is checked, not trusted)."""
-    from .calibrate import RESULT_KIND
+    from .calibration import RESULT_KIND
 
     p = Path(path)
     try:
@@ -206,7 +206,7 @@ def load_calibration(path: str | Path) -> Mapping[str, Any]:
 class RunData:
     """What the gates look at: the findings frame, run identity and input errors."""
 
-    frame: Any  # pandas.DataFrame from grader.report.aggregate.findings_frame
+    frame: Any  # pandas.DataFrame from grader.reporting.aggregate.findings_frame
     run_dir: str | None
     run_id: str | None
     input_errors: int
@@ -214,7 +214,7 @@ class RunData:
 
 
 def _run_data(source: Any, input_errors: int | None) -> RunData:
-    from .report.aggregate import findings_frame
+    from .reporting.aggregate import findings_frame
 
     if isinstance(source, (str, Path)):
         folder = RunFolder.open(source)

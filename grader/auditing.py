@@ -27,7 +27,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from .engine import Engine, GradeOptions
 from .errors import UsageError
-from .report.stats import wilson_interval
+from .reporting.stats import wilson_interval
 from .results import Finding, RunFolder
 from .rubric import Rubric, load_rubrics
 

@@ -1,0 +1,209 @@
+"""Reading a finished run: :func:`load_run`, :func:`report`, :func:`checklist`,
+:func:`calibrate`, :func:`audit` (re-exported by :mod:`grader`).
+
+Each accepts a :class:`~grader.Results` (from :func:`grader.grade` or :func:`load_run`)
+or a run folder path.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import TYPE_CHECKING, Any, Mapping, Sequence, Union
+
+from .errors import UsageError
+from .results_api import Results
+
+if TYPE_CHECKING:
+    from .auditing import AuditResult
+    from .calibration import CalibrationResult
+    from .checklist_eval import ChecklistResult
+
+PathLike = Union[str, "os.PathLike[str]"]
+REPORT_FORMATS = ("table", "md", "csv", "json", "html")
+
+
+def load_run(run_dir: PathLike) -> Results:
+    """Read a run folder (written by ``grader grade``, :func:`grade` with ``run_dir=`` or
+    :meth:`Results.save`). Raises :class:`~grader.errors.RunFolderError` if it is not one.
+
+    >>> results = grader.load_run("runs/demo")          # doctest: +SKIP
+    >>> results.summary()                               # doctest: +SKIP
+    """
+    return Results.load(os.fspath(run_dir))
+
+
+# -- reading a run ---------------------------------------------------------------------------
+class _RunDir:
+    """A run folder for ``source``: the results' own folder, or a temporary copy
+    (removed on exit) for in-memory results."""
+
+    def __init__(self, source: Results | PathLike):
+        self.source = source
+        self.tmp: tempfile.TemporaryDirectory[str] | None = None
+
+    def __enter__(self) -> str:
+        if isinstance(self.source, Results):
+            if self.source.run_dir is not None:
+                return os.fspath(self.source.run_dir)
+            self.tmp = tempfile.TemporaryDirectory(prefix="grader-run-")
+            path = os.path.join(self.tmp.name, "run")
+            self.source.save(path)
+            return path
+        if isinstance(self.source, (str, os.PathLike)):
+            return os.fspath(self.source)
+        raise UsageError(f"expected Results or a run folder path, got {type(self.source).__name__}")
+
+    def __exit__(self, *exc: object) -> None:
+        if self.tmp is not None:
+            self.tmp.cleanup()
+
+
+def _render(rep: Any, format: str, table: str) -> str:
+    if format == "table":
+        from .reporting.render_text import render_table
+
+        return render_table(rep)
+    if format == "md":
+        from .reporting.render_text import render_md
+
+        return render_md(rep)
+    if format == "json":
+        from .reporting.render_data import render_json
+
+        return render_json(rep)
+    if format == "csv":
+        from .reporting.render_data import render_csv
+
+        return render_csv(rep, table)
+    from .reporting.html import render_html
+
+    return render_html(rep)
+
+
+def report(results: Results | PathLike, format: str = "md", by: Sequence[str] = (), *,
+           confidence: float = 0.95, test: str = "auto", compare: Sequence[str] | None = None,
+           table: str = "principles") -> str:
+    """The report of a run as text, exactly as ``grader report`` writes it: ``table``
+    (plain text), ``md``, ``csv``, ``json`` or ``html`` (one self-contained page;
+    everything from a transcript is escaped).
+
+    Args:
+        results: a :class:`~grader.Results` or a run folder path.
+        format: ``table`` | ``md`` | ``csv`` | ``json`` | ``html``.
+        by: metadata keys (``model``, ``condition``, ...), ``source`` or finding fields to
+            group the per-principle table by; when the last one has two values, the report
+            also compares them (difference, p-value with Holm correction).
+        confidence: level of the Wilson intervals. test: ``auto`` | ``fisher`` | ``z``
+            (see ``grader report --help``). compare: the two values of the last ``by``
+            field to compare when it has more. table: with ``csv``, which table
+            (``principles``, ``comparison``, ``violations``).
+
+    Raises :class:`~grader.errors.UsageError` for an unknown format or ``by`` field.
+
+    >>> print(grader.report(results, format="md"))                  # doctest: +SKIP
+    >>> data = json.loads(grader.report(results, format="json"))    # doctest: +SKIP
+    """
+    from dataclasses import replace
+
+    from .reporting.build import build_report
+
+    if format not in REPORT_FORMATS:
+        raise UsageError(f"unknown report format {format!r}; choose one of {', '.join(REPORT_FORMATS)}")
+    by = [by] if isinstance(by, str) else list(by)
+    groups = None
+    if compare is not None:
+        groups = tuple(compare)
+        if len(groups) != 2:
+            raise UsageError(f"compare= needs exactly two values, got {list(groups)}")
+    with _RunDir(results) as run_dir:
+        own = results.transcripts if isinstance(results, Results) else {}
+        rep = build_report(run_dir, by, confidence=confidence, method=test,
+                           with_transcripts=format == "html", compare_groups=groups)
+        if format == "html" and own:
+            wanted = set(rep.violations["transcript_id"]) if len(rep.violations) else set()
+            merged = {**rep.transcripts, **{k: v for k, v in own.items() if k in wanted}}
+            rep = replace(rep, transcripts=merged,
+                          transcripts_note=rep.transcripts_note if wanted - set(merged) else "")
+        if isinstance(results, Results) and results.run_dir is None:
+            rep = replace(rep, run_dir="")  # in memory: the temporary folder is gone once this returns
+        return _render(rep, format, table)
+
+
+def checklist(results: Results | PathLike, checklist_path: PathLike | None = None, *,
+              signoffs: PathLike | None = None, calibration: PathLike | Mapping[str, Any] | None = None
+              ) -> "ChecklistResult":
+    """Evaluate a checklist's gates over a run (default checklist:
+    ``rubrics/checklists/pre-deployment.yaml``).
+
+    The result has ``.passed`` (True only when every gate passed; an open sign-off is not
+    a pass) and ``.items`` (one :class:`~grader.checklist_eval.ChecklistItem` per gate with
+    ``id``, ``status`` = passed | failed | open, ``figure`` and ``detail``).
+    ``signoffs`` is a sign-off records file; ``calibration`` a ``grader calibrate`` result
+    (file or dict) for judge-agreement gates.
+
+    Raises :class:`~grader.errors.ChecklistError` for an invalid checklist file.
+
+    >>> result = grader.checklist(results)                          # doctest: +SKIP
+    >>> result.passed, [(i.id, i.status) for i in result.items]     # doctest: +SKIP
+    """
+    from .checklist_eval import evaluate
+
+    path = os.fspath(checklist_path) if checklist_path is not None else None
+    sign = os.fspath(signoffs) if signoffs is not None else None
+    cal = calibration if isinstance(calibration, Mapping) or calibration is None else os.fspath(calibration)
+    if isinstance(results, Results) and results.run_dir is None:
+        return evaluate(list(results.findings), path, signoffs=sign, calibration=cal,
+                        input_errors=len(results.input_errors))
+    with _RunDir(results) as run_dir:
+        return evaluate(run_dir, path, signoffs=sign, calibration=cal)
+
+
+def calibrate(results: Results | PathLike, labels: PathLike, **options: Any) -> "CalibrationResult":
+    """Agreement of a run with human labels (a CSV/JSONL/JSON labels file): precision,
+    recall, F1, Cohen's kappa per principle with bootstrap intervals. Options go to
+    :func:`grader.calibration.calibrate` (``bootstrap``, ``seed``, ``confidence``, ``not_applicable``).
+
+    >>> cal = grader.calibrate(results, "transcripts/labels.csv")   # doctest: +SKIP
+    """
+    from .calibration import calibrate as _calibrate
+
+    source: Any = list(results.findings) if isinstance(results, Results) else os.fspath(results)
+    result: CalibrationResult = _calibrate(source, os.fspath(labels), **options)
+    return result
+
+
+
+def audit(data: Results | PathLike | Sequence[PathLike], expect: str, rubric: Any = None,
+          judge: Any = None, *, principles: Sequence[str] | None = None, max_rate: float = 0.05,
+          examples: int = 5, confidence: float = 0.95, run_dir: PathLike | None = None) -> "AuditResult":
+    """Does a data set match the label it claims for every row (``expect`` = ``compliant``
+    or ``violation``)? E.g. "this fine-tuning set is all safe code".
+
+    ``data`` is a file/folder (or several), graded first (``rubric``, ``judge``,
+    ``principles`` as in :func:`grader.grade`; the run folder goes to ``run_dir`` or a
+    kept temporary folder), or :class:`~grader.Results` already graded. The result has
+    ``rate`` of contradicting rows with its Wilson interval, ``failed`` (the interval's
+    lower bound is above ``max_rate``), ``per_principle`` and ``examples``.
+
+    >>> a = grader.audit("data/secure.jsonl", expect="compliant", principles=["P16"])  # doctest: +SKIP
+    >>> a.rate, a.failed                                                               # doctest: +SKIP
+    """
+    import asyncio
+
+    from .auditing import analyse, audit as run_audit
+    from .api import _as_judge, _as_rubric, _Options
+
+    if isinstance(data, Results):
+        return analyse(data.findings, expect, input_errors=len(data.input_errors),
+                              run_dir=os.fspath(data.run_dir) if data.run_dir else "", max_rate=max_rate,
+                              examples=examples, confidence=confidence)
+    paths = [os.fspath(data)] if isinstance(data, (str, os.PathLike)) else [os.fspath(p) for p in data]
+    rub = None if rubric is None and principles is None else [_as_rubric(rubric, principles)]
+    the_judge, owned = _as_judge(judge, _Options())
+    try:
+        return run_audit(paths, expect, rub, judge=the_judge,
+                            run_dir=os.fspath(run_dir) if run_dir is not None else None,
+                            max_rate=max_rate, examples=examples, confidence=confidence)
+    finally:
+        if owned and the_judge is not None:
+            asyncio.run(the_judge.aclose())

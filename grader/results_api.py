@@ -1,0 +1,205 @@
+"""``Results``: the findings of one grading run, in memory.
+
+:func:`grader.grade` returns one, :func:`grader.load_run` reads one back from a run
+folder, and :meth:`Results.save` writes one as a run folder that ``grader report``,
+``grader checklist`` and ``grader calibrate`` read like any other.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, Sequence
+
+from . import __version__
+from .errors import RunFolderError
+from .results import Finding, InputErrorRecord, RunFolder
+
+if TYPE_CHECKING:  # pandas is imported only when a frame is asked for
+    import pandas as pd
+
+    from .rubric import Rubric
+    from .transcripts.model import Transcript
+
+
+def now_iso() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def new_run_id() -> str:
+    """A run id in the engine's form: ``20250101T120000Z-1a2b3c``."""
+    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+
+
+def rubric_manifest(rubrics: Sequence["Rubric"]) -> list[dict[str, Any]]:
+    """The ``rubrics`` entry of run.json (same shape as the engine writes)."""
+    return [{"id": r.id, "version": r.version, "sha256": r.sha256, "path": r.path,
+             "principles": [p.id for p in r.principles]} for r in rubrics]
+
+
+def counts_of(findings: Iterable[Finding], n_input_errors: int,
+              principle_ids: Sequence[str] = ()) -> dict[str, Any]:
+    """The ``counts`` entry of run.json: transcripts, pairs, input errors, outcomes,
+    flags and outcomes per principle (every id of ``principle_ids`` appears, even unseen)."""
+    outcomes: Counter[str] = Counter()
+    flags: Counter[str] = Counter()
+    by_principle: dict[str, Counter[str]] = {pid: Counter() for pid in principle_ids}
+    transcripts: set[str] = set()
+    for f in findings:
+        outcomes[f.outcome] += 1
+        by_principle.setdefault(f.principle_id, Counter())[f.outcome] += 1
+        transcripts.add(f.transcript_id)
+        for fl in f.flags:
+            flags[fl] += 1
+    return {"transcripts": len(transcripts), "pairs": sum(outcomes.values()), "input_errors": n_input_errors,
+            "outcomes": dict(outcomes), "flags": dict(flags),
+            "by_principle": {k: dict(v) for k, v in by_principle.items()}}
+
+
+@dataclass(frozen=True)
+class Results:
+    """The findings of one grading run (one :class:`~grader.Finding` per transcript x principle).
+
+    >>> import grader
+    >>> results = grader.grade("transcripts/")                      # doctest: +SKIP
+    >>> results.counts["outcomes"]                                  # doctest: +SKIP
+    >>> [(f.transcript_id, f.principle_id) for f in results.violations]   # doctest: +SKIP
+    >>> results.summary()                      # per-principle rates  # doctest: +SKIP
+    >>> results.save("runs/demo")              # a run folder for the CLI  # doctest: +SKIP
+
+    Attributes:
+        findings: every finding, in the order the engine produced them.
+        input_errors: inputs that could not be read (file, place, one-line reason).
+        manifest: the run's ``run.json`` content (run id, rubrics, judge settings, counts, usage).
+        run_dir: the run folder the results live in (None for an in-memory run).
+    """
+
+    findings: tuple[Finding, ...]
+    input_errors: tuple[InputErrorRecord, ...] = ()
+    manifest: Mapping[str, Any] = field(default_factory=dict)
+    run_dir: Path | None = None
+    #: Transcripts with a violation, by transcript id, when they were graded from memory
+    #: (the HTML report shows them in context; runs read from files re-read their inputs).
+    transcripts: Mapping[str, "Transcript"] = field(default_factory=dict, repr=False, compare=False)
+
+    # -- views -------------------------------------------------------------------------
+    @property
+    def run_id(self) -> str:
+        return str(self.manifest.get("run_id") or (self.findings[0].run_id if self.findings else ""))
+
+    @property
+    def violations(self) -> tuple[Finding, ...]:
+        """The findings whose outcome is ``violation``."""
+        return tuple(f for f in self.findings if f.outcome == "violation")
+
+    @property
+    def counts(self) -> dict[str, Any]:
+        """Transcripts, pairs, input errors, and outcome counts overall and per principle."""
+        pids = [p for r in self.manifest.get("rubrics") or [] for p in r.get("principles", [])]
+        return counts_of(self.findings, len(self.input_errors), pids)
+
+    @property
+    def usage(self) -> Mapping[str, Any]:
+        """Judge usage totals (requests, tokens, cost_usd); empty without a judge."""
+        return dict(self.manifest.get("usage") or {})
+
+    @property
+    def exit_code(self) -> int:
+        """What ``grader grade`` would exit with: 3 when inputs or pairs failed, else 0."""
+        return 3 if self.input_errors or any(f.outcome == "error" for f in self.findings) else 0
+
+    def outcome(self, transcript_id: str, principle_id: str) -> str:
+        """The outcome of one pair; KeyError when the run has no such pair."""
+        for f in self.findings:
+            if f.transcript_id == transcript_id and f.principle_id == principle_id:
+                return f.outcome
+        raise KeyError((transcript_id, principle_id))
+
+    def __len__(self) -> int:
+        return len(self.findings)
+
+    def __iter__(self) -> Iterator[Finding]:
+        return iter(self.findings)
+
+    def __repr__(self) -> str:
+        c = self.counts
+        where = f", run_dir={str(self.run_dir)!r}" if self.run_dir else ""
+        return (f"Results(run_id={self.run_id!r}, transcripts={c['transcripts']}, pairs={c['pairs']}, "
+                f"outcomes={c['outcomes']}, input_errors={c['input_errors']}{where})")
+
+    # -- pandas --------------------------------------------------------------------------
+    def to_dataframe(self) -> "pd.DataFrame":
+        """One row per finding. Columns: run_id, transcript_id, source_path, source_locator,
+        principle_id, rubric_id, rubric_version, severity, outcome, method, check_ids,
+        flags, evidence, rationale, error, judge_model, unverified, then ``meta.<key>``
+        for each transcript metadata key.
+
+        >>> df = results.to_dataframe()                            # doctest: +SKIP
+        >>> df[df.outcome == "violation"][["transcript_id", "principle_id"]]  # doctest: +SKIP
+        """
+        from .reporting.aggregate import findings_frame
+
+        return findings_frame(self.findings)
+
+    def summary(self, by: Sequence[str] = (), confidence: float = 0.95) -> "pd.DataFrame":
+        """Counts and violation rate per principle (and per ``by`` field, e.g. ``["model"]``):
+        principle_id, severity, total, n, violations, compliant, not_applicable, ungraded,
+        errors, unverified, rate, ci_low, ci_high. ``n = violations + compliant`` (the
+        graded pairs); ``rate = violations / n`` with a Wilson interval.
+
+        >>> results.summary()[["principle_id", "violations", "n", "rate"]]  # doctest: +SKIP
+        """
+        from .reporting.aggregate import per_principle
+
+        if isinstance(by, str):
+            by = [by]
+        return per_principle(self.to_dataframe(), by, confidence)
+
+    # -- persistence ---------------------------------------------------------------------
+    def save(self, run_dir: "str | os.PathLike[str]") -> Path:
+        """Write the results as a run folder (results.jsonl, run.json, input_errors.jsonl)
+        that the ``grader`` commands and :func:`grader.load_run` read.
+
+        Raises :class:`~grader.errors.RunFolderError` when ``run_dir`` already holds a run.
+        Returns the folder's path.
+        """
+        path = Path(run_dir)
+        if self.run_dir is not None and path.resolve() == Path(self.run_dir).resolve():
+            raise RunFolderError(f"{path}: the results already live in this run folder")
+        folder = RunFolder.create(path)
+        with folder:
+            for f in self.findings:
+                folder.append(f)
+            for e in self.input_errors:
+                folder.append_input_error(e)
+        manifest = dict(self.manifest)
+        manifest.setdefault("run_id", self.run_id or new_run_id())
+        manifest.setdefault("grader_version", __version__)
+        manifest.setdefault("started_at", now_iso())
+        manifest.setdefault("ended_at", now_iso())
+        manifest.setdefault("status", "complete")
+        manifest.setdefault("inputs", [])
+        manifest.setdefault("rubrics", [])
+        manifest.setdefault("judge", None)
+        manifest.setdefault("usage", {})
+        manifest["counts"] = self.counts
+        folder.write_manifest(manifest)
+        return path
+
+    @classmethod
+    def load(cls, run_dir: "str | os.PathLike[str]") -> "Results":
+        """Read a run folder written by ``grader grade``, :func:`grader.grade` or :meth:`save`.
+
+        Raises :class:`~grader.errors.RunFolderError` when it is not a run folder."""
+        path = Path(run_dir)
+        folder = RunFolder.open(path)
+        manifest = folder.read_manifest()
+        try:
+            findings = tuple(folder.findings())
+            errors = tuple(folder.input_errors())
+        except (ValueError, KeyError, TypeError) as e:
+            raise RunFolderError(f"{path}: unreadable results.jsonl or input_errors.jsonl: {e}") from None
+        return cls(findings, errors, manifest, path)
