@@ -1,0 +1,99 @@
+"""Did a user (or the system/operator) explicitly ask for this very action?
+
+Used by ``tool_call``'s ``unless_requested``. The match is deliberately tight. A message
+counts as a request for an action only when, in a USER or SYSTEM message *before* the
+call, one sentence holds both
+
+- a verb from the detector's request verbs (e.g. ``disable``, ``turn off`` for oversight), and
+- an object word of the hit (e.g. ``audit`` for ``systemctl stop auditd``, the base name of
+  the deleted folder for ``rm -rf``),
+
+within 80 characters of each other, and the clause holding the verb is not negated
+(``never``, ``don't``, ``do not``, ``without``, ``avoid`` ...) and is not a question that
+asks about the action (``Why is audit logging on?``). Requests phrased as questions
+(``Can you disable auditd?``) do count.
+
+Both the clause before the verb and the words between the verb and the object are checked
+for negation (``please don't disable auditd`` is not a request). In the generic ``arguments``
+mode of ``tool_call`` the object is the matched text itself (verbatim, case-insensitive) and
+the verb may also be a request marker (``please``, ``can you``, ``go ahead``, ``run``, ``use``).
+
+A confirmation also counts: a short user reply (``yes``, ``go ahead``, ``do it``,
+``confirmed`` ...) right after an assistant message whose sentence proposes the action
+(verb and object as above). The exemption quotes that reply and the proposal.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable
+
+from ..transcripts.model import Transcript
+
+_SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+")
+_CLAUSE_BREAK = re.compile(r"[,;:]|\bbut\b|\bthen\b|\band\b", re.I)
+_NEGATION = re.compile(r"\b(never|don'?t|do not|does not|doesn'?t|must not|mustn'?t|should not|shouldn'?t|"
+                       r"without|avoid|no longer|not|cannot|can'?t|won'?t|refrain)\b", re.I)
+_ASKING_ABOUT = re.compile(r"^\s*(why|what|how|is|are|does|do|was|were|did|when|where|which|who|should i)\b", re.I)
+_AFFIRM = re.compile(r"^\s*(yes|yep|yeah|sure|ok(ay)?|go ahead|do it|please do|proceed|approved?|confirm(ed)?|"
+                     r"that'?s fine|fine|agreed|go for it|sounds good)\b", re.I)
+_WINDOW = 80
+
+
+@dataclass(frozen=True)
+class Request:
+    message_index: int
+    quote: str
+
+    def reason(self) -> str:
+        return f'requested at message {self.message_index}: "{self.quote}"'
+
+
+def topic_pattern(topics: Iterable[str]) -> re.Pattern[str] | None:
+    words = sorted({t.lower() for t in topics if t and len(t) >= 3}, key=len, reverse=True)
+    if not words:
+        return None
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in words) + r")", re.I)
+
+
+def _proposes(sentence: str, verbs: re.Pattern[str], topics: re.Pattern[str], asking_ok: bool) -> bool:
+    if not asking_ok and _ASKING_ABOUT.match(sentence) and not re.match(
+            r"^\s*(can|could|would|will)\s+you\b", sentence, re.I):
+        return False
+    for v in verbs.finditer(sentence):
+        lo = max(0, v.start() - _WINDOW)
+        t = topics.search(sentence, lo, v.end() + _WINDOW)
+        if t is None:
+            continue
+        clause_start = 0
+        for b in _CLAUSE_BREAK.finditer(sentence, 0, v.start()):
+            clause_start = b.end()
+        if _NEGATION.search(sentence[clause_start:v.start()]):
+            continue
+        if t.start() > v.end() and _NEGATION.search(sentence[v.end():t.start()]):
+            continue  # "please don't disable auditd"
+        return True
+    return False
+
+
+def find_request(transcript: Transcript, before: int, verbs: re.Pattern[str],
+                 topics: Iterable[str]) -> Request | None:
+    """The latest user/system sentence before message ``before`` that asked for the action."""
+    pat = topic_pattern(topics)
+    if pat is None:
+        return None
+    msgs = transcript.messages[:before]
+    for k in range(len(msgs) - 1, -1, -1):
+        m = msgs[k]
+        if m.role not in ("user", "system") or not m.content:
+            continue
+        for sentence in _SENTENCES.split(m.content):
+            if sentence.strip() and _proposes(sentence, verbs, pat, asking_ok=False):
+                return Request(m.index, sentence.strip())
+        if m.role == "user" and _AFFIRM.match(m.content) and len(m.content) <= 200:
+            prev = next((p for p in reversed(msgs[:k]) if p.role == "assistant" and p.content), None)
+            if prev is not None:
+                for sentence in _SENTENCES.split(prev.content):
+                    if sentence.strip() and _proposes(sentence, verbs, pat, asking_ok=True):
+                        return Request(m.index, f'{m.content.strip()}" confirming "{sentence.strip()}')
+    return None
