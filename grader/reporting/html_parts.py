@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
 import math
 import re
 from typing import Any, Iterable, Mapping, Sequence
@@ -151,7 +152,8 @@ def _message_html(tid: str, m: Message, quotes: list[str] | None) -> str:
     found_any |= found
     body.append(f'<pre class="content">{text}</pre>')
     for c in m.tool_calls:
-        args, found = marked(c.arguments_text(), qs)
+        # arguments are shown as JSON, where a quote from a string leaf appears JSON-escaped
+        args, found = marked(c.arguments_text(), [*qs, *(json.dumps(q, ensure_ascii=False)[1:-1] for q in qs)])
         found_any |= found
         cid = f' <span class="callid">{esc(c.id)}</span>' if c.id else ""
         body.append(f'<div class="tool-call"><span class="part">tool call</span> <code>{esc(c.name)}</code>{cid}'

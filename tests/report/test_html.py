@@ -122,3 +122,15 @@ def test_cited_messages_highlighted(hostile):
     assert {str(e.attrs["id"]) for e in cited} >= {message_anchor(t, 2) for t in ids}
     assert sum(1 for e in page.elements if e.tag == "mark") >= len(ids)
     assert html.count("cited quote(s) not found verbatim") == len(ids)   # the message-1 quote is not in message 1
+
+
+def test_quote_from_a_tool_argument_with_quotes_and_newlines_is_marked() -> None:
+    """Tool arguments are shown as JSON; a verbatim quote of a string leaf must still be found."""
+    from grader.reporting.html_parts import _message_html
+    from grader.transcripts.model import Message, ToolCall
+
+    leaf = 'sed -i "s/audit: true/audit: false/"\nsystemctl restart app'
+    m = Message(1, "assistant", "", (ToolCall("c1", "bash", {"cmd": leaf}),))
+    out = _message_html("t1", m, ['sed -i "s/audit: true/audit: false/"\nsystemctl'])
+    assert "not found verbatim" not in out
+    assert '<mark>sed -i \\&quot;s/audit: true/audit: false/\\&quot;\\nsystemctl</mark>' in out
