@@ -74,6 +74,17 @@ class ProviderError(JudgeError):
     """The provider refused the request for a reason retrying cannot fix (400, 401, 403, 404)."""
 
 
+class TransientProviderError(JudgeError):
+    """The provider failed in a way a retry may fix (429/529 rate limit or overload, 5xx,
+    timeout, connection error). The judge's retry layer retries it with backoff, honouring
+    ``retry_after`` (seconds); once the attempts run out the pair's outcome is ``error``."""
+
+    def __init__(self, message: str, retry_after: float | None = None, status: int | None = None):
+        self.retry_after = retry_after
+        self.status = status
+        super().__init__(message)
+
+
 class ChecklistError(GraderError):
     """A checklist file is invalid or refers to something the run does not have."""
 

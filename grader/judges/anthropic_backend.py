@@ -1,0 +1,144 @@
+"""Anthropic Messages API with a forced ``record_verdict`` tool, through the official
+``anthropic`` SDK (retries off). The transcript block carries ``cache_control`` so calls
+about several principles of one transcript share a cached prefix."""
+from __future__ import annotations
+
+import inspect
+import json
+from functools import lru_cache
+from typing import Any, Mapping
+
+import anthropic
+
+from ..errors import TransientProviderError
+from .answer import BATCH_SCHEMA, SINGLE_SCHEMA, wire_schema
+from .cache import frozen
+from .prompt import CHANNEL_TOOL, MODE_BATCHED, TOOL_NAME, Prompt
+from .transport import LoopClient, pooled_http_client, Reply, RequestContext, Scrubber, error_message, public_url, status_error
+from .usage import Usage
+
+TOOL_DESCRIPTION = "Record the grading verdict, following the output contract exactly."
+MAX_TOKENS_SINGLE = 2048
+MAX_TOKENS_PER_PRINCIPLE = 1024
+MAX_TOKENS_CAP = 16000
+
+
+def sdk_takes_temperature() -> bool:
+    """Whether the installed SDK's Messages API version has ``temperature``. API version
+    2026-10-21 (SDK 2.x) removed the sampling parameters and answers 400 to them."""
+    try:
+        from anthropic.resources.messages import AsyncMessages
+        return "temperature" in inspect.signature(AsyncMessages.create).parameters
+    except (ImportError, AttributeError, TypeError, ValueError):
+        return True
+
+
+def _usage(data: Mapping[str, Any]) -> Usage:
+    u: Mapping[str, Any] = data["usage"] if isinstance(data.get("usage"), Mapping) else {}
+    read = int(u.get("cache_read_input_tokens") or 0)
+    write = int(u.get("cache_creation_input_tokens") or 0)
+    return Usage(int(u.get("input_tokens") or 0) + read + write, int(u.get("output_tokens") or 0), read, write)
+
+
+def parse_message(content: str | bytes) -> Reply:
+    """A Messages API response body -> :class:`Reply` (never raises)."""
+    try:
+        data = json.loads(content)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        return Reply(problem=f"the response body is not valid JSON ({e})", cacheable=False)
+    if not isinstance(data, dict) or not isinstance(data.get("content"), list):
+        return Reply(problem="the response has no content list", cacheable=False)
+    usage = _usage(data)
+    model = data.get("model") if isinstance(data.get("model"), str) else None
+    blocks = [b for b in data["content"] if isinstance(b, dict) and b.get("type") in ("text", "tool_use")]
+    for b in blocks:
+        if b.get("type") == "tool_use" and b.get("name") == TOOL_NAME:
+            return Reply(data=b.get("input"), usage=usage, model=model, assistant=[b])
+    text = "".join(b.get("text") or "" for b in blocks if b.get("type") == "text")
+    return Reply(problem=f"the answer did not call the {TOOL_NAME} tool", usage=usage, model=model,
+                 assistant=[{"type": "text", "text": text or "(no answer)"}])
+
+
+TOOL_CHOICE = frozen({"type": "tool", "name": TOOL_NAME})
+
+
+@lru_cache(maxsize=None)
+def tools(mode: str) -> list[dict[str, Any]]:
+    """The ``record_verdict`` tool for a mode (a shared constant: do not mutate)."""
+    schema = wire_schema(BATCH_SCHEMA if mode == MODE_BATCHED else SINGLE_SCHEMA)
+    return frozen([{"name": TOOL_NAME, "description": TOOL_DESCRIPTION, "input_schema": schema}])
+
+
+class AnthropicBackend:
+    """``anthropic:MODEL``. ``base_url`` (or ``$ANTHROPIC_BASE_URL``) points elsewhere."""
+
+    name = "anthropic"
+    channel = CHANNEL_TOOL
+    cacheable = True
+
+    def __init__(self, model: str, api_key: str, *, base_url: str | None = None, timeout: float = 120.0,
+                 temperature: float = 0.0, pool: int = 8):
+        self.model = model
+        self._api_key = api_key
+        self.base_url = base_url
+        self.timeout = timeout
+        self.pool = pool
+        self.temperature: float | None = temperature if sdk_takes_temperature() else None
+        self.scrub = Scrubber([api_key])
+        self.clients: LoopClient[anthropic.AsyncAnthropic] = LoopClient(self._make_client)
+
+    def _make_client(self) -> anthropic.AsyncAnthropic:
+        return anthropic.AsyncAnthropic(api_key=self._api_key, base_url=self.base_url, max_retries=0, timeout=self.timeout,
+                                   http_client=pooled_http_client(anthropic, self.pool))
+
+    def params(self) -> dict[str, Any]:
+        return {"temperature": self.temperature}
+
+    def settings(self) -> dict[str, Any]:
+        return {"backend": self.name, "model": self.model, "base_url": public_url(self.base_url),
+                "timeout": self.timeout, "temperature": self.temperature}
+
+    def request(self, prompt: Prompt, mode: str) -> dict[str, Any]:
+        batched = mode == MODE_BATCHED
+        max_tokens = (min(MAX_TOKENS_CAP, MAX_TOKENS_SINGLE + MAX_TOKENS_PER_PRINCIPLE * len(prompt.principle_ids))
+                      if batched else MAX_TOKENS_SINGLE)
+        body: dict[str, Any] = {"model": self.model, "max_tokens": max_tokens}
+        if self.temperature is not None:
+            body["temperature"] = self.temperature
+        return {
+            **body,
+            "system": prompt.system,
+            "tools": tools(mode),
+            "tool_choice": TOOL_CHOICE,
+            "messages": [{"role": "user", "content": [
+                {"type": "text", "text": prompt.transcript, "cache_control": {"type": "ephemeral"}},
+                {"type": "text", "text": prompt.task},
+            ]}],
+        }
+
+    def reask(self, body: Mapping[str, Any], reply: Reply, correction: str) -> dict[str, Any]:
+        blocks = reply.assistant if isinstance(reply.assistant, list) and reply.assistant else \
+            [{"type": "text", "text": "(no answer)"}]
+        tool = next((b for b in blocks if b.get("type") == "tool_use"), None)
+        if tool is not None:
+            follow: Any = [{"type": "tool_result", "tool_use_id": tool.get("id"), "is_error": True,
+                            "content": correction}]
+        else:
+            follow = correction
+        return {**body, "messages": [*body["messages"], {"role": "assistant", "content": blocks},
+                                     {"role": "user", "content": follow}]}
+
+    async def send(self, body: Mapping[str, Any], ctx: RequestContext) -> Reply:
+        try:
+            text = await (await self.clients.get()).post("/v1/messages", cast_to=str, body=dict(body))
+        except anthropic.APITimeoutError:
+            raise TransientProviderError(f"anthropic: no response within {self.timeout:g}s (timeout)") from None
+        except anthropic.APIConnectionError as e:
+            raise TransientProviderError(self.scrub(f"anthropic: connection error: {e}")) from None
+        except anthropic.APIStatusError as e:
+            raise status_error("anthropic", e.status_code, self.scrub(error_message(e.body, e.message)),
+                               e.response.headers) from None
+        return parse_message(text)
+
+    async def aclose(self) -> None:
+        await self.clients.aclose()

@@ -1,0 +1,182 @@
+"""The judge's answer cache: SQLite (WAL) in the user cache directory.
+
+The key is the sha256 of the backend name, the model, the request parameters, the exact
+JSON request body and the sample number, so a re-run of the same requests is served from
+here with no network call. API keys are never part of a key or a value. The folder is
+``$GRADER_CACHE_DIR`` if set, else the platform's user cache dir (``~/.cache/
+constitution-grader`` on Linux).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import platformdirs
+
+from ..errors import JudgeConfigError
+
+CACHE_ENV = "GRADER_CACHE_DIR"
+CACHE_FILE = "judge-cache.sqlite3"
+CACHE_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS answers (
+    key TEXT PRIMARY KEY,
+    backend TEXT NOT NULL,
+    model TEXT NOT NULL,
+    created REAL NOT NULL,
+    value TEXT NOT NULL
+)
+"""
+
+
+def cache_dir(override: str | Path | None = None) -> Path:
+    """Where the cache lives: ``override``, else ``$GRADER_CACHE_DIR``, else the user cache dir."""
+    if override is not None:
+        return Path(override)
+    env = os.environ.get(CACHE_ENV)
+    if env:
+        return Path(env)
+    return Path(platformdirs.user_cache_dir("constitution-grader", appauthor=False))
+
+
+_FROZEN: dict[int, tuple[Any, bytes]] = {}
+
+
+def _feed(h: Any, v: Any) -> None:
+    """Feed ``v`` to the hash in an unambiguous canonical form (type tags, lengths,
+    sorted keys): equal JSON values hash equal, different ones differ. Strings inside
+    containers are inlined (the common case: message texts)."""
+    t = type(v)
+    if t is str:
+        b = v.encode("utf-8")
+        h.update(b"s%d:" % len(b))
+        h.update(b)
+        return
+    hit = _FROZEN.get(id(v))
+    if hit is not None and hit[0] is v:
+        h.update(hit[1])
+    elif t is dict:
+        h.update(b"d%d:" % len(v))
+        for k in sorted(v):
+            x = v[k]
+            kb = k.encode("utf-8")
+            if type(x) is str:
+                xb = x.encode("utf-8")
+                h.update(b"s%d:%bs%d:" % (len(kb), kb, len(xb)))
+                h.update(xb)
+            else:
+                h.update(b"s%d:%b" % (len(kb), kb))
+                _feed(h, x)
+    elif t is list or t is tuple:
+        h.update(b"l%d:" % len(v))
+        for x in v:
+            _feed(h, x)
+    elif v is None or t is bool:
+        h.update(b"c" + repr(v).encode() + b";")
+    elif t is int or t is float:
+        h.update(b"n" + repr(v).encode() + b";")
+    else:
+        raise TypeError(f"cannot hash {t.__name__} in a judge request")
+
+
+def frozen(value: Any) -> Any:
+    """Register a constant (never mutated, kept alive) request part, e.g. the answer
+    schema, so its canonical bytes are computed once instead of for every request."""
+    parts: list[bytes] = []
+
+    class _Collect:
+        update = parts.append
+
+    _feed(_Collect(), value)
+    _FROZEN[id(value)] = (value, b"".join(parts))
+    return value
+
+
+def key_head(backend: str, model: str, params: Mapping[str, Any]) -> bytes:
+    """The canonical bytes of what, besides the request and sample, goes into a key."""
+    parts: list[bytes] = []
+
+    class _Collect:
+        update = parts.append
+
+    _feed(_Collect(), {"v": CACHE_VERSION, "backend": backend, "model": model, "params": dict(params)})
+    return b"".join(parts)
+
+
+def request_key(head: bytes, request: Mapping[str, Any], sample: int) -> str:
+    """sha256 of :func:`key_head`, the sample number and the exact request body."""
+    h = hashlib.sha256(head)
+    h.update(b"sample%d;" % sample)
+    _feed(h, request if type(request) is dict else dict(request))
+    return h.hexdigest()
+
+
+def cache_key(backend: str, model: str, params: Mapping[str, Any], request: Mapping[str, Any],
+              sample: int) -> str:
+    """sha256 of everything that determines the answer (never the API key): the backend,
+    model, parameters, sample number and the exact request body."""
+    return request_key(key_head(backend, model, params), request, sample)
+
+
+class JudgeCache:
+    """A key -> JSON value store. Reads and writes are synchronous and short (WAL mode,
+    ``synchronous=NORMAL``): a lookup costs tens of microseconds."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(self.path), timeout=30, isolation_level=None,
+                                       check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute(_SCHEMA)
+        except (OSError, sqlite3.Error) as e:
+            raise JudgeConfigError(f"{self.path}: cannot open the judge cache: {e} "
+                                   f"(set {CACHE_ENV} to another folder, or pass --no-cache)") from None
+
+    @classmethod
+    def open_default(cls, directory: str | Path | None = None) -> "JudgeCache":
+        return cls(cache_dir(directory) / CACHE_FILE)
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        row = self._db.execute("SELECT value FROM answers WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        try:
+            value = json.loads(row[0])
+        except json.JSONDecodeError:
+            return None  # a corrupt entry is a miss; it is overwritten by the next answer
+        return value if isinstance(value, dict) else None
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The entries found among ``keys`` (one query per 500 keys)."""
+        out: dict[str, dict[str, Any]] = {}
+        for i in range(0, len(keys), 500):
+            chunk = keys[i:i + 500]
+            rows = self._db.execute(f"SELECT key, value FROM answers WHERE key IN ({','.join('?' * len(chunk))})",
+                                    chunk).fetchall()
+            for key, value in rows:
+                try:
+                    parsed = json.loads(value)
+                except json.JSONDecodeError:
+                    continue
+                if isinstance(parsed, dict):
+                    out[key] = parsed
+        return out
+
+    def put(self, key: str, backend: str, model: str, value: Mapping[str, Any]) -> None:
+        self._db.execute("INSERT OR REPLACE INTO answers (key, backend, model, created, value) VALUES (?, ?, ?, ?, ?)",
+                         (key, backend, model, time.time(), json.dumps(value, ensure_ascii=False)))
+
+    def __len__(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM answers").fetchone()[0])
+
+    def close(self) -> None:
+        self._db.close()

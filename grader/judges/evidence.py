@@ -1,0 +1,138 @@
+"""Verifying the judge's quotes against the transcript.
+
+Order: the cited message exactly, then whitespace-insensitively (typographic quotes,
+JSON escapes and ``...`` elisions tolerated), then fuzzily; then the same three stages on
+the neighbouring messages. Each message is searched in its content, reasoning, its
+rendering in the prompt (neutralised text included) and its tool calls' arguments.
+
+A quote found in another message than the one cited is recorded at the message where it
+was found (the report then points the reader at the right place); a quote found nowhere
+keeps the cited index and ``verified=False``.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable, Iterator, Sequence
+
+from rapidfuzz import fuzz
+
+from ..results import Evidence
+from ..transcripts.model import Message, Transcript
+from .prompt import MARKER
+
+FUZZY_MIN_LEN = 16  # shorter quotes must match exactly or whitespace-insensitively
+FUZZY_SCORE = 92.0  # rapidfuzz partial_ratio (0-100) needed for a fuzzy match
+NEIGHBOURS = 1  # how many messages either side of the cited one are searched
+
+_TYPO = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-",
+                       "\u2014": "-", "\u00a0": " ", "\u2039": "<", "\u203a": ">"})
+_WS = re.compile(r"\s+")
+_ELLIPSIS = re.compile(r"\.\.\.|\u2026|\[\.\.\.\]")
+
+
+@dataclass(frozen=True)
+class _Target:
+    text: str
+    tool_call: str | None = None
+
+
+def _targets(m: Message, rendered: str | None) -> list[_Target]:
+    out = [_Target(m.content)]
+    if m.reasoning:
+        out.append(_Target(m.reasoning))
+    for call in m.tool_calls:
+        label = call.id or call.name
+        out.append(_Target(call.arguments_text(), label))
+        out.extend(_Target(v, label) for _, v in call.argument_strings())
+        out.append(_Target(call.name, label))
+    if rendered:
+        out.append(_Target(rendered))
+    return [t for t in out if t.text]
+
+
+def _squash(text: str) -> str:
+    """Whitespace removed, typographic characters folded, JSON escapes undone."""
+    text = text.translate(_TYPO).replace("\\n", "\n").replace("\\t", "\t").replace('\\"', '"')
+    return _WS.sub("", text)
+
+
+def _fold(text: str) -> str:
+    return _WS.sub(" ", text.translate(_TYPO)).strip().casefold()
+
+
+def clean_quote(quote: str) -> str:
+    """The quote without grader markers and surrounding quotation marks or whitespace."""
+    q = quote.replace(MARKER, "").replace(MARKER.strip(), "").strip()
+    if len(q) >= 2 and q[0] == q[-1] and q[0] in "\"'\u201c\u201d":
+        q = q[1:-1].strip()
+    return q
+
+
+def _exact(q: str, text: str) -> bool:
+    return q in text
+
+
+def _whitespace(q: str, text: str) -> bool:
+    hay = _squash(text)
+    pieces = [p for p in (_squash(x) for x in _ELLIPSIS.split(q)) if p]
+    if not pieces:
+        return False
+    pos = 0
+    for p in pieces:
+        found = hay.find(p, pos)
+        if found < 0:
+            return False
+        pos = found + len(p)
+    return True
+
+
+def _fuzzy(q: str, text: str) -> bool:
+    a, b = _fold(q), _fold(text)
+    if len(a) < FUZZY_MIN_LEN or len(a) > len(b) + 2:
+        return False
+    return fuzz.partial_ratio(a, b, score_cutoff=FUZZY_SCORE) >= FUZZY_SCORE
+
+
+_STAGES: tuple[Callable[[str, str], bool], ...] = (_exact, _whitespace, _fuzzy)
+
+
+def _order(cited: int, n: int) -> Iterator[int]:
+    if 0 <= cited < n:
+        yield cited
+    for d in range(1, NEIGHBOURS + 1):
+        for i in (cited - d, cited + d):
+            if 0 <= i < n:
+                yield i
+
+
+def locate(transcript: Transcript, cited: int, quote: str,
+           rendered: Sequence[str] | None = None) -> tuple[int, str | None] | None:
+    """``(message_index, tool_call)`` where the quote is found, or None."""
+    q = clean_quote(quote)
+    if not q:
+        return None
+    msgs = transcript.messages
+    order = list(_order(cited, len(msgs)))
+    groups = [order[:1], order[1:]] if order and order[0] == cited else [[], order]
+    for group in groups:
+        for stage in _STAGES:
+            for i in group:
+                body = rendered[i] if rendered is not None and i < len(rendered) else None
+                for t in _targets(msgs[i], body):
+                    if stage(q, t.text):
+                        return msgs[i].index, t.tool_call
+    return None
+
+
+def verify(transcript: Transcript, evidence: Sequence[tuple[int, str]],
+           rendered: Sequence[str] | None = None) -> tuple[Evidence, ...]:
+    """Each (cited index, quote) as an :class:`Evidence` with ``verified`` set."""
+    out = []
+    for cited, quote in evidence:
+        where = locate(transcript, cited, quote, rendered)
+        if where is None:
+            out.append(Evidence(cited, quote, False))
+        else:
+            out.append(Evidence(where[0], quote, True, None, where[1]))
+    return tuple(out)
