@@ -124,10 +124,10 @@ def decide(principle: Principle, results: Sequence[CheckResult], check_error: st
     info = dict(judge.info) or None  # an empty info (no call was made) is recorded as null
     if judge.outcome == "error":
         if c is not None and c.outcome == "violation":
-            return replace(c, judge=info, flags=tuple(sorted(set(c.flags) | {"needs_review"})),
+            return replace(c, judge=info, flags=tuple(sorted(set(c.flags) | set(judge.flags) | {"needs_review"})),
                            rationale=c.rationale + f" | judge failed: {judge.error}")
         return PairOutcome("error", "judge", c.check_ids if c else (), judge=info,
-                           error=f"judge failed: {judge.error}")
+                           error=f"judge failed: {judge.error}", flags=tuple(sorted(judge.flags)))
 
     flags = set(judge.flags)
     if c is None or c.outcome != "violation":

@@ -111,9 +111,10 @@ def grade(paths: tuple[str, ...], rubrics: tuple[str, ...], judge_spec: str | No
             click.echo(f"{len(ungraded_hint)} principle(s) ungraded: {NO_JUDGE_HINT}")
         if summary.usage.get("requests"):
             u = summary.usage
+            cost = ("cost unknown (model not in the price table)" if u.get("unpriced_requests")
+                    else f"~${(u.get('cost_usd') or 0):.4f}")
             click.echo(f"judge: {u.get('requests', 0)} requests, {u.get('input_tokens', 0)} input tokens "
-                       f"({u.get('cached_tokens', 0)} cached), {u.get('output_tokens', 0)} output tokens, "
-                       f"~${(u.get('cost_usd') or 0):.4f}")
+                       f"({u.get('cached_tokens', 0)} cached), {u.get('output_tokens', 0)} output tokens, {cost}")
         if summary.flags.get("unverified_evidence"):
             click.echo(f"{summary.flags['unverified_evidence']} violation(s) with unverified evidence (flagged for review)")
     click.echo(f"run folder: {summary.run_dir}")
