@@ -3,12 +3,14 @@ pool of worker processes (bandit is CPU-bound; both cores are used on large runs
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from .checks.base import Check, CheckResult
 from .checks.context import TranscriptContext
 from .checks.registry import build
-from .outcomes import applies
+from .judges.base import JudgeOutcome
+from .outcomes import PairOutcome, applies, decide
+from .results import Finding, finding_line
 from .rubric import Principle
 from .transcripts.model import Transcript
 
@@ -55,16 +57,57 @@ class CheckRunner:
         return out
 
 
+def findings_for(principles: Sequence[Principle], run_id: str, t: Transcript,
+                 stages: Mapping[str, CheckStage], verdicts: Mapping[str, JudgeOutcome],
+                 judge_configured: bool) -> list[Finding]:
+    """One Finding per principle that has a stage (pairs already done have none)."""
+    out = []
+    source = t.source.to_dict()
+    for p in principles:
+        stage = stages.get(p.id)
+        if stage is None:
+            continue
+        if not stage.applies:
+            outcome = PairOutcome("not_applicable", "check", (), rationale=stage.not_applicable_reason)
+        else:
+            outcome = decide(p, stage.results, stage.error, verdicts.get(p.id), judge_configured)
+        out.append(Finding(
+            run_id=run_id, transcript_id=t.id, source=source, principle_id=p.id,
+            rubric_id=p.rubric_id, rubric_version=p.rubric_version, severity=p.severity,
+            outcome=outcome.outcome, method=outcome.method, check_ids=outcome.check_ids,
+            evidence=outcome.evidence, rationale=outcome.rationale, judge=outcome.judge,
+            error=outcome.error, metadata=t.metadata, flags=outcome.flags))
+    return out
+
+
+#: What a worker returns for a chunk in render mode: the JSONL text of its findings and,
+#: per finding, (transcript_id, principle_id, outcome, flags) for the run's counts.
+Rendered = tuple[str, list[tuple[str, str, str, tuple[str, ...]]]]
+
 _WORKER: CheckRunner | None = None
+_RUN_ID: str | None = None
 
 
-def init_worker(principles: Sequence[Principle]) -> None:
-    """Process-pool initializer: build the checks once per worker."""
-    global _WORKER
+def init_worker(principles: Sequence[Principle], run_id: str | None = None) -> None:
+    """Process-pool initializer: build the checks once per worker. With ``run_id`` the
+    worker also decides outcomes and serialises findings (checks-only runs), so the
+    parent process only writes bytes."""
+    global _WORKER, _RUN_ID
     _WORKER = CheckRunner(principles)
+    _RUN_ID = run_id
 
 
-def run_chunk(chunk: Sequence[tuple[Transcript, Sequence[str]]]) -> list[dict[str, CheckStage]]:
+def run_chunk(chunk: Sequence[tuple[Transcript, Sequence[str]]]) -> list[dict[str, CheckStage]] | Rendered:
     """Worker entry point: check a chunk of transcripts."""
     assert _WORKER is not None, "init_worker was not called"
-    return [_WORKER.run(t, pids) for t, pids in chunk]
+    stages = [_WORKER.run(t, pids) for t, pids in chunk]
+    if _RUN_ID is None:
+        return stages
+    principles = list(_WORKER.principles.values())
+    lines: list[str] = []
+    tally: list[tuple[str, str, str, tuple[str, ...]]] = []
+    for (t, _), st in zip(chunk, stages):
+        for f in findings_for(principles, _RUN_ID, t, st, {}, False):
+            lines.append(finding_line(f))
+            tally.append((f.transcript_id, f.principle_id, f.outcome, f.flags))
+    return "".join(lines), tally

@@ -18,11 +18,10 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from . import __version__
-from .checkrun import CheckRunner, CheckStage, init_worker, run_chunk
+from .checkrun import CheckRunner, CheckStage, findings_for, init_worker, run_chunk
 from .errors import InputError, RunFolderError, UsageError
 from .judges.base import Judge, JudgeOutcome
-from .outcomes import PairOutcome, decide
-from .results import Finding, InputErrorRecord, RunFolder, Sink
+from .results import InputErrorRecord, RunFolder, Sink
 from .rubric import Principle, Rubric
 from .transcripts.load import iter_inputs
 from .transcripts.model import Transcript
@@ -65,6 +64,23 @@ class RunSummary:
     def exit_code(self) -> int:
         """0 when everything was read and graded, 3 when inputs or judgments failed."""
         return 3 if (self.input_errors or self.errors) else 0
+
+
+class _Tally:
+    """Counts of a run kept as findings are written (a resumed run starts from the file)."""
+
+    def __init__(self) -> None:
+        self.outcomes: Counter = Counter()
+        self.flags: Counter = Counter()
+        self.by_principle: dict[str, Counter] = {}
+        self.transcripts: set[str] = set()
+
+    def add(self, transcript_id: str, principle_id: str, outcome: str, flags: Iterable[str]) -> None:
+        self.outcomes[outcome] += 1
+        self.by_principle.setdefault(principle_id, Counter())[outcome] += 1
+        self.transcripts.add(transcript_id)
+        for fl in flags:
+            self.flags[fl] += 1
 
 
 def _now() -> str:
@@ -130,6 +146,7 @@ class Engine:
         self.judge = judge
         self.options = options
         self.progress = progress
+        self._tally = _Tally()
 
     # -- public entry points ---------------------------------------------------------------
     def run(self, paths: Sequence[str | Path], run_dir: str | Path) -> RunSummary:
@@ -181,7 +198,11 @@ class Engine:
             manifest["status"] = "running"
             manifest["judge"] = judge_settings
             folder.write_manifest(manifest)
-            return folder, manifest, folder.done_pairs()
+            done = set()
+            for row in folder.rows():
+                done.add((row["transcript_id"], row["principle_id"]))
+                self._tally.add(row["transcript_id"], row["principle_id"], row["outcome"], row["flags"])
+            return folder, manifest, done
         folder = RunFolder.create(run_dir)
         manifest = {
             "run_id": _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6],
@@ -193,16 +214,10 @@ class Engine:
         return folder, manifest, set()
 
     def _finish(self, folder: RunFolder, manifest: dict) -> RunSummary:
-        outcomes: Counter = Counter()
-        flags: Counter = Counter()
-        by_principle: dict[str, Counter] = {p.id: Counter() for p in self.principles}
-        transcripts: set[str] = set()
-        for f in folder.findings():
-            outcomes[f.outcome] += 1
-            by_principle.setdefault(f.principle_id, Counter())[f.outcome] += 1
-            transcripts.add(f.transcript_id)
-            for fl in f.flags:
-                flags[fl] += 1
+        tally = self._tally
+        outcomes, flags, transcripts = tally.outcomes, tally.flags, tally.transcripts
+        by_principle = {p.id: tally.by_principle.get(p.id, Counter()) for p in self.principles}
+        by_principle.update({k: v for k, v in tally.by_principle.items() if k not in by_principle})
         n_errors = len(folder.input_errors())
         usage = dict(self.judge.usage()) if self.judge is not None else {}
         if self.options.resume and manifest.get("usage"):
@@ -229,10 +244,11 @@ class Engine:
             return max(1, self.options.workers)
         return min(2, os.cpu_count() or 1)
 
-    async def _checked(self, stream: Iterable[Transcript], done: set
-                       ) -> Any:
-        """Yield (transcript, {pid: CheckStage}) in input order; a process pool once the
-        run proves large, bounded in-flight chunks so memory stays flat."""
+    async def _checked(self, stream: Iterable[Transcript], done: set, render_run_id: str | None) -> Any:
+        """Yield ``("stages", transcript, {pid: CheckStage})`` in input order, or, when
+        ``render_run_id`` is given and a pool is in use, ``("rendered", text, tally)`` per
+        chunk of findings the workers decided and serialised. A process pool is started
+        once the run proves large; in-flight chunks are bounded so memory stays flat."""
         loop = asyncio.get_running_loop()
         runner: CheckRunner | None = None
         pool: ProcessPoolExecutor | None = None
@@ -240,6 +256,14 @@ class Engine:
         pending: list[tuple[list[tuple[Transcript, list[str]]], asyncio.Future]] = []
         buffer: list[tuple[Transcript, list[str]]] = []
         seen = 0
+
+        def unpack(chunk: list[tuple[Transcript, list[str]]], result: Any) -> Iterator[tuple]:
+            if render_run_id is not None:
+                yield ("rendered", *result, len(chunk))
+            else:
+                for (tr, _), stages in zip(chunk, result):
+                    yield ("stages", tr, stages)
+
         try:
             for t in stream:
                 todo = self._todo(t, done)
@@ -247,11 +271,12 @@ class Engine:
                     continue
                 seen += 1
                 if workers > 1 and pool is None and seen > POOL_THRESHOLD:
-                    pool = ProcessPoolExecutor(workers, initializer=init_worker, initargs=(self.principles,))
+                    pool = ProcessPoolExecutor(workers, initializer=init_worker,
+                                               initargs=(self.principles, render_run_id))
                 if pool is None:
                     if runner is None:
                         runner = CheckRunner(self.principles)
-                    yield t, runner.run(t, todo)
+                    yield ("stages", t, runner.run(t, todo))
                     await asyncio.sleep(0)
                     continue
                 buffer.append((t, todo))
@@ -260,13 +285,13 @@ class Engine:
                     buffer = []
                 while len(pending) > 2 * workers:
                     chunk, fut = pending.pop(0)
-                    for (tr, _), stages in zip(chunk, await fut):
-                        yield tr, stages
+                    for item in unpack(chunk, await fut):
+                        yield item
             if buffer and pool is not None:
                 pending.append((buffer, loop.run_in_executor(pool, run_chunk, buffer)))
             for chunk, fut in pending:
-                for (tr, _), stages in zip(chunk, await fut):
-                    yield tr, stages
+                for item in unpack(chunk, await fut):
+                    yield item
         finally:
             if pool is not None:
                 pool.shutdown(cancel_futures=True)
@@ -276,12 +301,28 @@ class Engine:
         count = 0
         in_flight: set[asyncio.Task] = set()
         limit = max(2, 2 * int((self.judge.settings().get("concurrency", 8) if self.judge else 1)))
-        async for t, stages in self._checked(stream, done):
+        # checks-only runs into a run folder: workers decide and serialise findings themselves
+        render = run_id if self.judge is None and isinstance(folder, RunFolder) else None
+
+        def tick(n: int = 1) -> None:
+            nonlocal count
+            count += n
+            if self.progress:
+                self.progress(count)
+
+        async for item in self._checked(stream, done, render):
+            if item[0] == "rendered":
+                _, text, tally, n = item
+                assert isinstance(folder, RunFolder)
+                folder.append_text(text)
+                for row in tally:
+                    self._tally.add(*row)
+                tick(n)
+                continue
+            _, t, stages = item
             if self.judge is None:
                 self._write(folder, run_id, t, stages, {})
-                count += 1
-                if self.progress:
-                    self.progress(count)
+                tick()
                 continue
             task = asyncio.ensure_future(self._judge_and_write(folder, run_id, t, stages))
             in_flight.add(task)
@@ -289,16 +330,12 @@ class Engine:
                 finished, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
                 for f in finished:
                     f.result()
-                    count += 1
-                    if self.progress:
-                        self.progress(count)
+                    tick()
         while in_flight:
             finished, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
             for f in finished:
                 f.result()
-                count += 1
-                if self.progress:
-                    self.progress(count)
+                tick()
 
     async def _judge_and_write(self, folder: Sink, run_id: str, t: Transcript,
                                stages: Mapping[str, CheckStage]) -> None:
@@ -316,20 +353,9 @@ class Engine:
 
     def _write(self, folder: Sink, run_id: str, t: Transcript, stages: Mapping[str, CheckStage],
                verdicts: Mapping[str, JudgeOutcome]) -> None:
-        for p in self.principles:
-            stage = stages.get(p.id)
-            if stage is None:
-                continue
-            if not stage.applies:
-                outcome = PairOutcome("not_applicable", "check", (), rationale=stage.not_applicable_reason)
-            else:
-                outcome = decide(p, stage.results, stage.error, verdicts.get(p.id), self.judge is not None)
-            folder.append(Finding(
-                run_id=run_id, transcript_id=t.id, source=t.source.to_dict(), principle_id=p.id,
-                rubric_id=p.rubric_id, rubric_version=p.rubric_version, severity=p.severity,
-                outcome=outcome.outcome, method=outcome.method, check_ids=outcome.check_ids,
-                evidence=outcome.evidence, rationale=outcome.rationale, judge=outcome.judge,
-                error=outcome.error, metadata=dict(t.metadata), flags=outcome.flags))
+        for f in findings_for(self.principles, run_id, t, stages, verdicts, self.judge is not None):
+            folder.append(f)
+            self._tally.add(f.transcript_id, f.principle_id, f.outcome, f.flags)
 
 
 def parse_tags(pairs: Iterable[str]) -> dict[str, str]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Iterator, Mapping, Protocol
 
@@ -56,14 +56,17 @@ class Finding:
     flags: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["source"] = dict(self.source)
-        d["check_ids"] = list(self.check_ids)
-        d["evidence"] = [e.to_dict() for e in self.evidence]
-        d["flags"] = list(self.flags)
-        d["metadata"] = dict(self.metadata)
-        d["judge"] = dict(self.judge) if self.judge is not None else None
-        return d
+        # written field by field: dataclasses.asdict deep-copies metadata and was the
+        # main cost of a large run
+        return {
+            "run_id": self.run_id, "transcript_id": self.transcript_id, "source": dict(self.source),
+            "principle_id": self.principle_id, "rubric_id": self.rubric_id,
+            "rubric_version": self.rubric_version, "severity": self.severity, "outcome": self.outcome,
+            "method": self.method, "check_ids": list(self.check_ids),
+            "evidence": [e.to_dict() for e in self.evidence], "rationale": self.rationale,
+            "judge": dict(self.judge) if self.judge is not None else None, "error": self.error,
+            "metadata": dict(self.metadata), "flags": list(self.flags),
+        }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "Finding":
@@ -79,6 +82,14 @@ class Finding:
     @property
     def pair(self) -> tuple[str, str]:
         return (self.transcript_id, self.principle_id)
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+
+
+def finding_line(finding: Finding) -> str:
+    """The results.jsonl line of a finding (with its newline); keys in schema order."""
+    return _ENCODER.encode(finding.to_dict()) + "\n"
 
 
 @dataclass(frozen=True)
@@ -203,13 +214,26 @@ class RunFolder:
         for d in iter_jsonl(path):
             yield Finding.from_dict(d)
 
+    def rows(self) -> Iterator[dict[str, Any]]:
+        """The raw lines of results.jsonl as dicts (cheaper than findings() for counting)."""
+        path = self.path / RESULTS
+        if path.exists():
+            yield from iter_jsonl(path)
+
     def done_pairs(self) -> set[tuple[str, str]]:
-        return {f.pair for f in self.findings()}
+        return {(d["transcript_id"], d["principle_id"]) for d in self.rows()}
 
     def append(self, finding: Finding) -> None:
         if self._results is None:
             self._results = (self.path / RESULTS).open("a", encoding="utf-8")
-        self._results.write(json.dumps(finding.to_dict(), ensure_ascii=False, sort_keys=True) + "\n")
+        self._results.write(finding_line(finding))
+        self._results.flush()
+
+    def append_text(self, text: str) -> None:
+        """Append ready-made results lines (from check workers) and flush."""
+        if self._results is None:
+            self._results = (self.path / RESULTS).open("a", encoding="utf-8")
+        self._results.write(text)
         self._results.flush()
 
     def append_input_error(self, rec: InputErrorRecord) -> None:
