@@ -59,3 +59,24 @@ def rubric_reference() -> str:
     lines.append("Unknown keys are errors at every level. Check `params` are validated against each "
                  "check kind's own schema (`grader rubric kinds` lists them).")
     return "\n".join(lines) + "\n"
+
+
+def write_into(readme: str) -> None:
+    """Replace the README's generated section (between the rubric-reference markers)."""
+    from pathlib import Path
+
+    path = Path(readme)
+    text = path.read_text(encoding="utf-8")
+    start_marker, end_marker = "<!-- rubric-reference:start -->\n", "<!-- rubric-reference:end -->"
+    start = text.index(start_marker) + len(start_marker)
+    end = text.index(end_marker)
+    path.write_text(text[:start] + rubric_reference() + text[end:], encoding="utf-8")
+
+
+if __name__ == "__main__":  # python -m grader.schema_doc --write README.md
+    import sys
+
+    if sys.argv[1:2] == ["--write"] and len(sys.argv) == 3:
+        write_into(sys.argv[2])
+    else:
+        sys.stdout.write(rubric_reference())

@@ -250,3 +250,25 @@ def test(path: str | None, judge_spec: str | None, base_url: str | None, no_cach
     click.echo(test_report(result))
     raise SystemExit(result.exit_code)
 
+
+
+@rubric.command("kinds", epilog="Example: grader rubric kinds --json")
+@click.option("--json", "as_json", is_flag=True, help="Print each kind's params JSON schema.")
+@edge
+def kinds_(as_json: bool) -> None:
+    """List the check kinds (built-in and from entry points) and their params."""
+    import json
+
+    from ..checks.registry import kinds
+
+    found = kinds()
+    if as_json:
+        click.echo(json.dumps({k: {"description": c.description, "params": c.params_schema}
+                               for k, c in sorted(found.items())}, indent=2))
+        return
+    for name, cls in sorted(found.items()):
+        props = cls.params_schema.get("properties", {})
+        required = set(cls.params_schema.get("required", ()))
+        params = ", ".join(p + ("*" if p in required else "") for p in props) or "(none)"
+        click.echo(f"{name}: {cls.description}\n  params: {params}")
+    click.echo("(* required; grader rubric kinds --json prints the full schemas)")

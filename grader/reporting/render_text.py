@@ -179,21 +179,28 @@ def render_md(r: Report) -> str:
 def _rich_table(title: str, head: Sequence[str], rows: Sequence[Sequence[str]], left: int) -> Table:
     t = Table(title=Text(clean(title)), show_lines=False)
     for i, h in enumerate(head):
-        t.add_column(Text(clean(h)), justify="left" if i < left else "right", overflow="fold")
+        t.add_column(Text(clean(h)), justify="left" if i < left else "right", overflow="fold",
+                     no_wrap=i < left)
     for row in rows:
         t.add_row(*[Text(clean(c)) for c in row])
     return t
 
 
-def _console(buf: io.StringIO) -> Console:
-    return Console(file=buf, width=WIDTH, no_color=True, highlight=False, emoji=False, markup=False,
+def _needed_width(head: Sequence[str], rows: Sequence[Sequence[str]]) -> int:
+    """Width that fits every cell on one line (tables never wrap ids)."""
+    cols = [max([len(clean(h))] + [len(clean(r[i])) for r in rows]) for i, h in enumerate(head)]
+    return sum(cols) + 3 * len(cols) + 1
+
+
+def _console(buf: io.StringIO, width: int = WIDTH) -> Console:
+    return Console(file=buf, width=max(WIDTH, width), no_color=True, highlight=False, emoji=False, markup=False,
                    force_terminal=False, soft_wrap=False)
 
 
 def comparison_table(c: Comparison) -> str:
     buf = io.StringIO()
-    con = _console(buf)
     head, rows = comparison_rows(c)
+    con = _console(buf, _needed_width(head, rows))
     con.print(_rich_table(f"A = {c.label_a}, B = {c.label_b}", head, rows, len(c.by) + 2))
     con.print(Text("p: two-sided (Fisher's exact, or two-proportion z for large n); p (Holm): adjusted across rows"))
     return buf.getvalue()
@@ -201,10 +208,10 @@ def comparison_table(c: Comparison) -> str:
 
 def render_table(r: Report, quote_limit: int = 200) -> str:
     buf = io.StringIO()
-    con = _console(buf)
+    head, rows = principle_rows(r)
+    con = _console(buf, _needed_width(head, rows))
     for line in header_lines(r):
         con.print(Text(line))
-    head, rows = principle_rows(r)
     con.print(_rich_table("violation rates per principle", head, rows, len(r.by) + 2))
     con.print(Text(DEFINITION.format(conf=f"{r.confidence * 100:g}%")))
     if r.comparison is not None:
