@@ -10,11 +10,11 @@ from typing import Any, Mapping
 
 import anthropic
 
-from ..errors import TransientProviderError
 from .answer import BATCH_SCHEMA, SINGLE_SCHEMA, wire_schema
 from .cache import frozen
 from .prompt import CHANNEL_TOOL, MODE_BATCHED, TOOL_NAME, Prompt
-from .transport import LoopClient, pooled_http_client, Reply, RequestContext, Scrubber, error_message, public_url, status_error
+from .sdk_backend import SdkBackend
+from .transport import Reply, RequestContext
 from .usage import Usage
 
 TOOL_DESCRIPTION = "Record the grading verdict, following the output contract exactly."
@@ -69,34 +69,19 @@ def tools(mode: str) -> list[dict[str, Any]]:
     return frozen([{"name": TOOL_NAME, "description": TOOL_DESCRIPTION, "input_schema": schema}])
 
 
-class AnthropicBackend:
+class AnthropicBackend(SdkBackend):
     """``anthropic:MODEL``. ``base_url`` (or ``$ANTHROPIC_BASE_URL``) points elsewhere."""
 
     name = "anthropic"
+    sdk = anthropic
+    client_class = anthropic.AsyncAnthropic
+    path = "/v1/messages"
     channel = CHANNEL_TOOL
-    cacheable = True
 
     def __init__(self, model: str, api_key: str, *, base_url: str | None = None, timeout: float = 120.0,
                  temperature: float = 0.0, pool: int = 8):
-        self.model = model
-        self._api_key = api_key
-        self.base_url = base_url
-        self.timeout = timeout
-        self.pool = pool
-        self.temperature: float | None = temperature if sdk_takes_temperature() else None
-        self.scrub = Scrubber([api_key])
-        self.clients: LoopClient[anthropic.AsyncAnthropic] = LoopClient(self._make_client)
-
-    def _make_client(self) -> anthropic.AsyncAnthropic:
-        return anthropic.AsyncAnthropic(api_key=self._api_key, base_url=self.base_url, max_retries=0, timeout=self.timeout,
-                                   http_client=pooled_http_client(anthropic, self.pool))
-
-    def params(self) -> dict[str, Any]:
-        return {"temperature": self.temperature}
-
-    def settings(self) -> dict[str, Any]:
-        return {"backend": self.name, "model": self.model, "base_url": public_url(self.base_url),
-                "timeout": self.timeout, "temperature": self.temperature}
+        super().__init__(model, api_key, base_url=base_url, timeout=timeout,
+                         temperature=temperature if sdk_takes_temperature() else None, pool=pool)
 
     def request(self, prompt: Prompt, mode: str) -> dict[str, Any]:
         batched = mode == MODE_BATCHED
@@ -129,16 +114,4 @@ class AnthropicBackend:
                                      {"role": "user", "content": follow}]}
 
     async def send(self, body: Mapping[str, Any], ctx: RequestContext) -> Reply:
-        try:
-            text = await (await self.clients.get()).post("/v1/messages", cast_to=str, body=dict(body))
-        except anthropic.APITimeoutError:
-            raise TransientProviderError(f"anthropic: no response within {self.timeout:g}s (timeout)") from None
-        except anthropic.APIConnectionError as e:
-            raise TransientProviderError(self.scrub(f"anthropic: connection error: {e}")) from None
-        except anthropic.APIStatusError as e:
-            raise status_error("anthropic", e.status_code, self.scrub(error_message(e.body, e.message)),
-                               e.response.headers) from None
-        return parse_message(text)
-
-    async def aclose(self) -> None:
-        await self.clients.aclose()
+        return parse_message(await self.post(body))

@@ -8,11 +8,11 @@ from typing import Any, Mapping
 
 import openai
 
-from ..errors import TransientProviderError
 from .answer import BATCH_SCHEMA, SINGLE_SCHEMA, wire_schema
 from .cache import frozen
 from .prompt import CHANNEL_JSON, MODE_BATCHED, Prompt
-from .transport import LoopClient, pooled_http_client, Reply, RequestContext, Scrubber, error_message, public_url, status_error
+from .sdk_backend import SdkBackend
+from .transport import Reply, RequestContext
 from .usage import Usage
 
 
@@ -59,34 +59,14 @@ def response_format(mode: str) -> dict[str, Any]:
     return frozen({"type": "json_schema", "json_schema": {"name": name, "strict": True, "schema": wire_schema(schema)}})
 
 
-class OpenAIBackend:
+class OpenAIBackend(SdkBackend):
     """``openai:MODEL``. ``base_url`` (or ``$OPENAI_BASE_URL``) points at a compatible server."""
 
     name = "openai"
+    sdk = openai
+    client_class = openai.AsyncOpenAI
+    path = "/chat/completions"
     channel = CHANNEL_JSON
-    cacheable = True
-
-    def __init__(self, model: str, api_key: str, *, base_url: str | None = None, timeout: float = 120.0,
-                 temperature: float = 0.0, pool: int = 8):
-        self.model = model
-        self._api_key = api_key
-        self.base_url = base_url
-        self.timeout = timeout
-        self.pool = pool
-        self.temperature = temperature
-        self.scrub = Scrubber([api_key])
-        self.clients: LoopClient[openai.AsyncOpenAI] = LoopClient(self._make_client)
-
-    def _make_client(self) -> openai.AsyncOpenAI:
-        return openai.AsyncOpenAI(api_key=self._api_key, base_url=self.base_url, max_retries=0, timeout=self.timeout,
-                                   http_client=pooled_http_client(openai, self.pool))
-
-    def params(self) -> dict[str, Any]:
-        return {"temperature": self.temperature}
-
-    def settings(self) -> dict[str, Any]:
-        return {"backend": self.name, "model": self.model, "base_url": public_url(self.base_url),
-                "timeout": self.timeout, "temperature": self.temperature}
 
     def request(self, prompt: Prompt, mode: str) -> dict[str, Any]:
         return {
@@ -102,18 +82,4 @@ class OpenAIBackend:
         return {**body, "messages": [*body["messages"], assistant, {"role": "user", "content": correction}]}
 
     async def send(self, body: Mapping[str, Any], ctx: RequestContext) -> Reply:
-        try:
-            # client.post: the SDK's documented way to send an exact JSON body (no per-request
-            # re-typing of the body); errors, headers, timeouts are the SDK's own
-            text = await (await self.clients.get()).post("/chat/completions", cast_to=str, body=dict(body))
-        except openai.APITimeoutError:
-            raise TransientProviderError(f"openai: no response within {self.timeout:g}s (timeout)") from None
-        except openai.APIConnectionError as e:
-            raise TransientProviderError(self.scrub(f"openai: connection error: {e}")) from None
-        except openai.APIStatusError as e:
-            raise status_error("openai", e.status_code, self.scrub(error_message(e.body, e.message)),
-                               e.response.headers) from None
-        return parse_completion(text)
-
-    async def aclose(self) -> None:
-        await self.clients.aclose()
+        return parse_completion(await self.post(body))

@@ -1,0 +1,62 @@
+"""What the OpenAI and Anthropic backends share: an official SDK client per event loop
+(retries off: tenacity retries in one layer), settings without secrets, and the mapping
+of the SDK's errors to transient (retried) or final provider errors."""
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any, Mapping
+
+from ..errors import TransientProviderError
+from .transport import LoopClient, Scrubber, error_message, pooled_http_client, public_url, status_error
+
+
+class SdkBackend:
+    """Base of the SDK backends. Subclasses set ``name``, ``sdk`` (the SDK module),
+    ``client_class`` (its async client) and ``path`` (the endpoint), and implement
+    ``request``, ``reask`` and ``send``."""
+
+    name: str = ""
+    sdk: ModuleType
+    client_class: Any
+    path: str = ""
+    cacheable = True
+
+    def __init__(self, model: str, api_key: str, *, base_url: str | None = None, timeout: float = 120.0,
+                 temperature: float | None = 0.0, pool: int = 8):
+        self.model = model
+        self._api_key = api_key
+        self.base_url = base_url
+        self.timeout = timeout
+        self.pool = pool
+        self.temperature = temperature
+        self.scrub = Scrubber([api_key])
+        self.clients: LoopClient[Any] = LoopClient(self._make_client)
+
+    def _make_client(self) -> Any:
+        return self.client_class(api_key=self._api_key, base_url=self.base_url, max_retries=0,
+                                 timeout=self.timeout, http_client=pooled_http_client(self.sdk, self.pool))
+
+    def params(self) -> dict[str, Any]:
+        return {"temperature": self.temperature}
+
+    def settings(self) -> dict[str, Any]:
+        return {"backend": self.name, "model": self.model, "base_url": public_url(self.base_url),
+                "timeout": self.timeout, "temperature": self.temperature}
+
+    async def post(self, body: Mapping[str, Any]) -> str:
+        """POST ``body`` exactly as given and return the raw response text.
+
+        ``client.post`` is the SDK's documented way to send an exact JSON body (no
+        per-request re-typing of the body); errors, headers and timeouts are the SDK's own."""
+        try:
+            return await (await self.clients.get()).post(self.path, cast_to=str, body=dict(body))
+        except self.sdk.APITimeoutError:
+            raise TransientProviderError(f"{self.name}: no response within {self.timeout:g}s (timeout)") from None
+        except self.sdk.APIConnectionError as e:
+            raise TransientProviderError(self.scrub(f"{self.name}: connection error: {e}")) from None
+        except self.sdk.APIStatusError as e:
+            raise status_error(self.name, e.status_code, self.scrub(error_message(e.body, e.message)),
+                               e.response.headers) from None
+
+    async def aclose(self) -> None:
+        await self.clients.aclose()
