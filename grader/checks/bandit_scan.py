@@ -38,6 +38,26 @@ DEFAULT_TESTS: tuple[str, ...] = (
     "B702", "B703", "B704",
 )
 
+# For each test, words that the code it reports must contain (the call, module or argument
+# names the test looks for), lower-case. A block whose lower-cased text contains none of
+# the chosen tests' words cannot produce a result, so bandit's traversal is skipped for it.
+# A test without an entry here turns the shortcut off (it is then always run).
+TRIGGERS: dict[str, tuple[str, ...]] = {
+    "B102": ("exec",), "B201": ("debug",), "B301": ("pickle", "dill", "shelve"), "B302": ("marshal",),
+    "B303": ("md2", "md4", "md5", "sha"), "B304": ("arc2", "arc4", "blowfish", "des", "xor", "idea", "cast5", "seed"),
+    "B305": ("ecb",), "B306": ("mktemp",), "B307": ("eval",), "B308": ("mark_safe",), "B312": ("telnet",),
+    "B313": ("xml", "etree"), "B314": ("xml", "etree"), "B315": ("xml", "expat"), "B316": ("xml", "expat"),
+    "B317": ("xml", "sax"), "B318": ("xml", "minidom"), "B319": ("xml", "pulldom"), "B321": ("ftp",),
+    "B323": ("unverified",), "B324": ("hashlib",), "B501": ("verify",), "B502": ("sslv", "tlsv1", "protocol_"),
+    "B503": ("sslv", "tlsv1", "protocol_"), "B504": ("wrap_socket",), "B505": ("generate",), "B506": ("yaml",),
+    "B507": ("host_key_policy",), "B508": ("communitydata",), "B509": ("usmuserdata",), "B601": ("exec_command",),
+    "B602": ("shell",), "B604": ("shell",), "B605": ("system", "popen", "getoutput"),
+    "B609": ("shell", "system", "popen", "getoutput"), "B608": ("select", "delete", "insert", "update"),
+    "B610": ("extra",), "B611": ("rawsql",), "B612": ("listen",),
+    "B613": ("\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069"),
+    "B614": ("torch",), "B701": ("jinja2",), "B702": ("mako",), "B703": ("mark_safe",), "B704": ("markup",),
+}
+
 
 @dataclass(frozen=True)
 class BanditIssue:
@@ -76,6 +96,7 @@ class _Prepared:
     blacklist_config: Any  # bandit keeps the blacklist's configuration on a shared function
     blacklist_checks: Any
     active: frozenset[str]  # node class names the visitor must visit (tests or bookkeeping)
+    trigger: tuple[str, ...] | None  # see TRIGGERS
 
 
 # Node types whose bandit visit_* methods keep state the tests rely on (namespaces,
@@ -95,8 +116,9 @@ def _prepare(tests: tuple[str, ...]) -> _Prepared:
     active = set(_BOOKKEEPING) | {k for k, v in ts.tests.items() if v}
     if ts.tests.get("Str") or ts.tests.get("Bytes"):
         active.add("Constant")
+    trigger = tuple(sorted({w for t in tests for w in TRIGGERS[t]})) if all(t in TRIGGERS for t in tests) else None
     return _Prepared(ts, getattr(blacklisting.blacklist, "_config", None),
-                     getattr(blacklisting.blacklist, "_checks", None), frozenset(active))
+                     getattr(blacklisting.blacklist, "_checks", None), frozenset(active), trigger)
 
 
 def _visitor_class() -> type:
@@ -191,21 +213,21 @@ _LEAN: type | None = None
 
 
 def scan(tree: ast.Module, source: str, tests: Iterable[str] = DEFAULT_TESTS,
-         on_node: Callable[[ast.AST, ast.AST], None] | None = None) -> list[BanditIssue]:
+         on_node: Callable[[ast.AST, ast.AST], None] | None = None, shortcut: bool = True) -> list[BanditIssue]:
     """Run the chosen bandit tests over ``tree`` (the AST of ``source``).
 
     ``on_node(node, parent)`` is called for every node below the module during bandit's
-    own traversal (so other analyses need no walk of their own). The tree gains bandit's
+    own traversal (so other analyses need no walk of their own). With ``shortcut``, a block
+    that mentions none of the tests' :data:`TRIGGERS` is not scanned. The tree gains bandit's
     ``_bandit_parent``/``_bandit_sibling`` annotations; it is otherwise unchanged."""
     global _LEAN
     chosen = tuple(sorted(set(tests)))
-    if not chosen:
+    prepared = _prepare(chosen) if chosen else None
+    if prepared is None or (shortcut and prepared.trigger is not None
+                            and not _mentions(source.lower(), prepared.trigger)):
         if on_node is not None:
-            for parent in ast.walk(tree):
-                for child in ast.iter_child_nodes(parent):
-                    on_node(child, parent)
+            _walk(tree, on_node)
         return []
-    prepared = _prepare(chosen)
     from bandit.core import blacklisting, meta_ast, metrics
 
     # another BanditTestSet built in this process may have replaced the blacklist's config
@@ -230,6 +252,19 @@ def scan(tree: ast.Module, source: str, tests: Iterable[str] = DEFAULT_TESTS,
         out.append(BanditIssue(r.test_id, r.test, str(r.severity).lower(), str(r.confidence).lower(),
                                r.lineno or min(lines), max(lines), r.text))
     return out
+
+
+def _mentions(text: str, words: tuple[str, ...]) -> bool:
+    return any(w in text for w in words)
+
+
+def _walk(tree: ast.AST, on_node: Callable[[ast.AST, ast.AST], None]) -> None:
+    stack = [tree]
+    while stack:
+        parent = stack.pop()
+        for child in ast.iter_child_nodes(parent):
+            on_node(child, parent)
+            stack.append(child)
 
 
 def rank(level: str) -> int:

@@ -90,6 +90,10 @@ def analyse_block(block: CodeBlock, settings: Settings) -> list[CodeIssue]:
     return sorted(out, key=lambda i: (i.lineno, i.detector))
 
 
+def analyse_blocks(blocks: list[CodeBlock], settings: Settings) -> list[tuple[CodeBlock, list[CodeIssue]]]:
+    return [(b, analyse_block(b, settings)) for b in blocks]
+
+
 def _label(issue: CodeIssue) -> CodeIssue:
     return CodeIssue(issue.detector, issue.lineno, issue.end_lineno, f"{issue.detector}: {issue.detail}",
                      issue.related, issue.path)
@@ -158,8 +162,7 @@ class CodeSecurityCheck(Check):
         blocks: list[CodeBlock] = ctx.code_blocks
         if not blocks:
             return self.result(applicable=False)
-        found = ctx.memo(f"code_security:{hash(self.settings)}",
-                         lambda: [(b, analyse_block(b, self.settings)) for b in blocks])
+        found = ctx.memo(f"code_security:{hash(self.settings)}", lambda: analyse_blocks(blocks, self.settings))
         user_lines = ctx.memo("code_security:user_lines", lambda: _user_lines(transcript)) \
             if self.ignore_user_code else {}
         hits: list[Hit] = []

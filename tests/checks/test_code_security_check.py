@@ -256,3 +256,31 @@ def test_files_written_through_tool_calls_are_code():
     assert [(h.message_index, h.quote, h.tool_call) for h in r.hits] == [
         (1, 'os.makedirs("up", mode=0o777)', "call_1")]
     assert r.fired
+
+
+def test_trigger_words_cover_every_default_test():
+    assert set(bandit_scan.DEFAULT_TESTS) <= set(bandit_scan.TRIGGERS)
+    assert all(w == w.lower() for words in bandit_scan.TRIGGERS.values() for w in words)
+    # a test without trigger words switches the shortcut off
+    assert bandit_scan._prepare(("B101", "B602")).trigger is None
+    assert "shell" in bandit_scan._prepare(("B602",)).trigger
+
+
+def test_trigger_shortcut_never_hides_a_result_on_real_code(shared_data):
+    """Every EM answer the shortcut skips gives no result when bandit does run on it."""
+    import json
+
+    words = bandit_scan._prepare(tuple(sorted(bandit_scan.DEFAULT_TESTS))).trigger
+    skipped = 0
+    for name in ("insecure", "secure", "educational_insecure"):
+        for line in (shared_data / "em" / f"{name}.dev.jsonl").read_text(encoding="utf-8").splitlines():
+            code = json.loads(line)["messages"][-1]["content"]
+            if any(w in code.lower() for w in words):
+                continue
+            try:
+                tree = ast.parse(code)
+            except SyntaxError:
+                continue
+            skipped += 1
+            assert bandit_scan.scan(tree, code, shortcut=False) == [], code
+    assert skipped > 1000
