@@ -58,28 +58,6 @@ class _RunDir:
             self.tmp.cleanup()
 
 
-def _render(rep: Any, format: str, table: str) -> str:
-    if format == "table":
-        from .reporting.render_text import render_table
-
-        return render_table(rep)
-    if format == "md":
-        from .reporting.render_text import render_md
-
-        return render_md(rep)
-    if format == "json":
-        from .reporting.render_data import render_json
-
-        return render_json(rep)
-    if format == "csv":
-        from .reporting.render_data import render_csv
-
-        return render_csv(rep, table)
-    from .reporting.html import render_html
-
-    return render_html(rep)
-
-
 def report(results: Results | PathLike, format: str = "md", by: Sequence[str] = (), *,
            confidence: float = 0.95, test: str = "auto", compare: Sequence[str] | None = None,
            table: str = "principles") -> str:
@@ -106,6 +84,7 @@ def report(results: Results | PathLike, format: str = "md", by: Sequence[str] = 
     from dataclasses import replace
 
     from .reporting.build import build_report
+    from .reporting.render import render_report
 
     if format not in REPORT_FORMATS:
         raise UsageError(f"unknown report format {format!r}; choose one of {', '.join(REPORT_FORMATS)}")
@@ -126,7 +105,7 @@ def report(results: Results | PathLike, format: str = "md", by: Sequence[str] = 
                           transcripts_note=rep.transcripts_note if wanted - set(merged) else "")
         if isinstance(results, Results) and results.run_dir is None:
             rep = replace(rep, run_dir="")  # in memory: the temporary folder is gone once this returns
-        return _render(rep, format, table)
+        return render_report(rep, format, table)
 
 
 def checklist(results: Results | PathLike, checklist_path: PathLike | None = None, *,

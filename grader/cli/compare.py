@@ -29,22 +29,8 @@ def compare(run_a: str, run_b: str, by: tuple[str, ...], fmt: str, output: str |
     Holm-adjusted p-value across principles (and groups).
     """
     from ..compare import compare_runs
+    from ..reporting.render import render_comparison
 
     cmp = compare_runs(run_a, run_b, by, test, confidence)
-    if fmt == "table":
-        from ..reporting.render_text import comparison_table
-
-        text = comparison_table(cmp)
-    elif fmt == "md":
-        from ..reporting.render_text import render_comparison_md
-
-        text = render_comparison_md(cmp)
-    elif fmt == "json":
-        from ..reporting.render_data import render_comparison_json
-
-        text = render_comparison_json(cmp)
-    else:
-        from ..reporting.render_data import render_comparison_csv
-
-        text = render_comparison_csv(cmp)
+    text = render_comparison(cmp, fmt)
     write_output(text, output)

@@ -67,30 +67,13 @@ def report(run_dir: str, fmt: str, output: str | None, by: tuple[str, ...], comp
     interval still has an upper bound: 0 of n is not 0% risk.
     """
     from ..reporting.build import build_report
+    from ..reporting.render import render_report
 
     groups = parse_groups(compare_groups)
     rep = build_report(run_dir, by, confidence=confidence, method=test, with_transcripts=fmt == "html",
                        compare_groups=groups)
-    if fmt == "table":
-        from ..reporting.render_text import render_table
-
-        text = render_table(rep)
-    elif fmt == "md":
-        from ..reporting.render_text import render_md
-
-        text = render_md(rep)
-    elif fmt == "json":
-        from ..reporting.render_data import render_json
-
-        text = render_json(rep)
-    elif fmt == "csv":
-        from ..reporting.render_data import render_csv
-
-        text = render_csv(rep, csv_table)
-    else:
-        from ..reporting.html import render_html
-
-        text = render_html(rep)
+    text = render_report(rep, fmt, csv_table)
+    if fmt == "html":
         if output is None:
             output = str(Path(run_dir) / "report.html")
         if rep.transcripts_note:
