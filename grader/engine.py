@@ -83,6 +83,21 @@ class _Tally:
             self.flags[fl] += 1
 
 
+def versions() -> dict[str, str | None]:
+    """Versions that decide a run's results: the grader, Python and the libraries the
+    checks and judges run on (None when not installed)."""
+    import platform
+    from importlib import metadata
+
+    out: dict[str, str | None] = {"grader": __version__, "python": platform.python_version()}
+    for dist in ("bandit", "openai", "anthropic", "inspect-ai"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = None
+    return out
+
+
 def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
@@ -206,7 +221,8 @@ class Engine:
         folder = RunFolder.create(run_dir)
         manifest = {
             "run_id": _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6],
-            "grader_version": __version__, "started_at": _now(), "ended_at": None, "status": "running",
+            "grader_version": __version__, "versions": versions(), "started_at": _now(), "ended_at": None,
+            "status": "running",
             "inputs": inputs, "options": settings, "rubrics": _manifest_rubrics(self.rubrics),
             "judge": judge_settings,
         }

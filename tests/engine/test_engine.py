@@ -39,6 +39,11 @@ def test_every_pair_gets_one_outcome(tmp_path, rubric_dir, finding_validator):
     manifest = json.loads((tmp_path / "run" / "run.json").read_text())
     assert manifest["counts"]["outcomes"] == {"violation": 10, "compliant": 20, "ungraded": 30, "not_applicable": 30}
     assert manifest["status"] == "complete" and manifest["rubrics"][0]["id"] == "engine-test"
+    import platform
+    from importlib.metadata import version
+
+    assert manifest["versions"]["python"] == platform.python_version()
+    assert manifest["versions"]["bandit"] == version("bandit") and manifest["versions"]["grader"] == "0.1.0"
 
 
 @pytest.mark.parametrize("workers", [1, 2])

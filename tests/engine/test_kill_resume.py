@@ -26,7 +26,7 @@ def test_kill_9_then_resume_grades_every_pair_once(tmp_path, rubric_dir):
     src = write_jsonl(tmp_path / "big.jsonl", n)
     run = tmp_path / "run"
     cmd = [sys.executable, "-m", "grader", "grade", str(src), "-r", str(rubric_dir), "-o", str(run), "--quiet"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     results = run / "results.jsonl"
     deadline = time.monotonic() + 120
     while _lines(results) < 3000 and proc.poll() is None and time.monotonic() < deadline:
