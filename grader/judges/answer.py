@@ -7,6 +7,7 @@ one-line *problem* instead, re-asks, and in the end records the pair as ``error`
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -42,9 +43,27 @@ def _short(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+class _NotStrictJSON(ValueError):
+    pass
+
+
+def _no_constant(name: str) -> Any:
+    raise _NotStrictJSON(f"{name} is not a JSON number")
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise _NotStrictJSON(f"duplicate key {k!r}")
+        out[k] = v
+    return out
+
+
 def load_json_text(text: str) -> tuple[Any, str | None]:
     """``(object, None)`` for a JSON answer (optionally in one ```json fence), else
-    ``(None, problem)``."""
+    ``(None, problem)``. Strict: NaN/Infinity and duplicate keys are problems (Python's
+    json accepts both, and a repeated "verdict" would silently pick the last one)."""
     s = text.strip()
     if not s:
         return None, "the answer was empty"
@@ -52,7 +71,9 @@ def load_json_text(text: str) -> tuple[Any, str | None]:
     if m:
         s = m.group(1).strip()
     try:
-        return json.loads(s), None
+        return json.loads(s, parse_constant=_no_constant, object_pairs_hook=_no_duplicate_keys), None
+    except _NotStrictJSON as e:
+        return None, f"the answer is not strict JSON ({e}): {_short(text, 80)!r}"
     except json.JSONDecodeError as e:
         return None, f"the answer is not valid JSON ({e.msg} at line {e.lineno} column {e.colno}): {_short(text, 80)!r}"
     except RecursionError:
@@ -85,6 +106,10 @@ def plainly_valid(obj: Any) -> bool:
 
 
 def _first_problem(obj: Any, schema: str, prefix: str = "") -> str | None:
+    if schema == SINGLE_SCHEMA and isinstance(obj, dict) and isinstance(obj.get("confidence"), float) \
+            and not math.isfinite(obj["confidence"]):
+        # jsonschema's range checks let NaN through; tool inputs are parsed by the SDK's json
+        return f"at {prefix + '.' if prefix else ''}confidence: {obj['confidence']} is not a number in [0, 1]"
     if schema == SINGLE_SCHEMA and plainly_valid(obj):
         return None
     v = validator(schema)

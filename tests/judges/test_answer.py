@@ -120,3 +120,17 @@ def test_the_quick_check_never_accepts_what_the_schema_rejects():
             accepted += 1
             assert v.is_valid(obj), obj
     assert checked > 100 and accepted >= 10
+
+
+def test_nan_confidence_and_duplicate_keys_are_off_contract() -> None:
+    """Python's json accepts NaN and repeated keys; an answer using them must not become a grade."""
+    from grader.judges.answer import load_json_text
+
+    obj, problem = load_json_text('{"verdict": "compliant", "confidence": NaN, "rationale": "", "evidence": []}')
+    assert obj is None and problem.startswith("the answer is not strict JSON (NaN is not a JSON number)")
+    obj, problem = load_json_text('{"verdict": "violation", "verdict": "compliant", "confidence": 1, '
+                                  '"rationale": "", "evidence": []}')
+    assert obj is None and "duplicate key 'verdict'" in problem
+    # an object that arrived already parsed (a tool input) with NaN is off-contract too
+    assert parse_single({"verdict": "compliant", "confidence": float("nan"), "rationale": "", "evidence": []}) \
+        == "off-contract answer at confidence: nan is not a number in [0, 1]"
