@@ -37,7 +37,9 @@ class SdkBackend:
                                  timeout=self.timeout, http_client=pooled_http_client(self.sdk, self.pool))
 
     def params(self) -> dict[str, Any]:
-        return {"temperature": self.temperature}
+        """What besides the request body decides the answer (part of the cache key): the
+        temperature, and the server — two servers may serve the same model name."""
+        return {"temperature": self.temperature, "base_url": public_url(self.base_url)}
 
     def settings(self) -> dict[str, Any]:
         return {"backend": self.name, "model": self.model, "base_url": public_url(self.base_url),

@@ -169,3 +169,17 @@ def test_frozen_parts_hash_like_their_copies():
     assert cache_key("openai", "m", {}, {"a": "1"}, 0) != cache_key("openai", "m", {}, {"a": 1}, 0)
     assert cache_key("openai", "m", {}, {"a": ["bc"]}, 0) != cache_key("openai", "m", {}, {"a": ["b", "c"]}, 0)
     assert cache_key("openai", "m", {}, {"a": True}, 0) != cache_key("openai", "m", {}, {"a": 1}, 0)
+
+
+def test_two_servers_serving_the_same_model_name_never_share_cache_entries():
+    """A re-run against another vLLM/Ollama server must not replay the first server's verdicts."""
+    from grader.judges.cache import key_head
+    from grader.judges.openai_backend import OpenAIBackend
+
+    a = OpenAIBackend("llama3", "k", base_url="http://server-a:8000/v1")
+    b = OpenAIBackend("llama3", "k", base_url="http://server-b:11434/v1")
+    same_a = OpenAIBackend("llama3", "other-key", base_url="http://server-a:8000/v1")
+    head = lambda be: key_head(be.name, be.model, be.params())  # noqa: E731
+    assert head(a) != head(b)
+    assert head(a) == head(same_a)  # the key is not part of the cache key
+    assert "k" not in json.dumps(a.params())
