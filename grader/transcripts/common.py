@@ -1,10 +1,10 @@
 """Small helpers shared by the format readers (no I/O here)."""
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ..errors import InputError
+from .jsonio import loads
 
 # Deepest nesting kept in tool-call arguments and metadata. JSON nested deeper than
 # this is legal but would make later recursive walks (hashing, argument leaves,
@@ -57,7 +57,7 @@ def parse_arguments(raw: Any) -> Any:
         if not raw.strip():
             return {}
         try:
-            parsed = json.loads(raw)
+            parsed = loads(raw)
         except (ValueError, RecursionError):
             return raw
         return raw if too_deep(parsed) else parsed
