@@ -139,8 +139,8 @@ def with_groups(df: pd.DataFrame, by: Sequence[str]) -> tuple[pd.DataFrame, list
     for field in by:
         col = group_column(df, field)
         name = _label(field)
-        if name in PER_PRINCIPLE_COLUMNS or name in names:
-            name = f"by_{name}"
+        if name in PER_PRINCIPLE_COLUMNS or name in names or name in df.columns:
+            name = f"by_{name}"  # never overwrite a finding column (--by outcome, --by method)
         out[name] = [MISSING if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
                      for v in df[col].tolist()]
         names.append(name)

@@ -9,7 +9,6 @@ the evidence quotes alone and says so in :attr:`Report.transcripts_note`.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -43,7 +42,13 @@ class Report:
         return str(self.manifest.get("run_id", ""))
 
 
-_REPEAT = re.compile(r"#\d+$")
+def _same_transcript(recorded_id: str, read_id: str) -> bool:
+    """The finding's id is the id read back, or that id with the engine's ``#N`` suffix
+    for a repeated id (an input edited since the run reads back under another id)."""
+    if recorded_id == read_id:
+        return True
+    head, sep, n = recorded_id.rpartition("#")
+    return bool(sep) and head == read_id and n.isdigit()
 
 
 def _locate(path: str, run_dir: str | Path | None) -> str | None:
@@ -73,9 +78,9 @@ def load_transcripts(manifest: Mapping[str, Any], wanted: pd.DataFrame,
     """The transcripts named in ``wanted`` (rows with transcript_id, source_path, source_locator),
     read back from the run's inputs; and a note saying what could not be found (empty if all).
     Relative input paths are tried from the current folder, then from the run folder's ancestors."""
-    need: dict[tuple[str, str, str], list[str]] = {}
+    need: dict[tuple[str, str], list[str]] = {}
     for tid, path, loc in wanted[["transcript_id", "source_path", "source_locator"]].drop_duplicates().itertuples(index=False):
-        need.setdefault((str(path), str(loc or ""), _REPEAT.sub("", str(tid))), []).append(str(tid))
+        need.setdefault((str(path), str(loc or "")), []).append(str(tid))
     if not need:
         return {}, ""
     inputs = [str(p) for p in manifest.get("inputs") or []]
@@ -92,9 +97,10 @@ def load_transcripts(manifest: Mapping[str, Any], wanted: pd.DataFrame,
             for t in iter_inputs(list(present), fmt):
                 if not isinstance(t, Transcript):
                     continue
-                key = (_as_recorded(t.source.path, present), t.source.locator or "", t.id)
+                key = (_as_recorded(t.source.path, present), t.source.locator or "")
                 for tid in need.get(key, ()):
-                    found.setdefault(tid, t)
+                    if _same_transcript(tid, t.id):
+                        found.setdefault(tid, t)
                 if len(found) == sum(len(v) for v in need.values()):
                     break
         except (GraderError, OSError) as e:

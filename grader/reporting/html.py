@@ -45,7 +45,7 @@ def content_security_policy(script: str, style: str) -> str:
 
 def json_blob(data: Any) -> str:
     """JSON that is safe inside ``<script type="application/json">``."""
-    text = json.dumps(data, ensure_ascii=False, allow_nan=False, sort_keys=False)
+    text = json.dumps(data, ensure_ascii=True, allow_nan=False, sort_keys=False)
     return (text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 

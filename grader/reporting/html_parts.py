@@ -12,7 +12,9 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from ..transcripts.model import ROLES, Message, Transcript
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# dropped from untrusted text: C0/C1 controls (but tab and newlines), bidi overrides that
+# would show an id or quote reversed, and lone surrogates (no UTF-8 file can carry them)
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def esc(s: Any) -> str:

@@ -211,7 +211,7 @@ def render_table(r: Report, quote_limit: int = 200) -> str:
     head, rows = principle_rows(r)
     con = _console(buf, _needed_width(head, rows))
     for line in header_lines(r):
-        con.print(Text(line))
+        con.print(Text(clean(line)))
     con.print(_rich_table("violation rates per principle", head, rows, len(r.by) + 2))
     con.print(Text(DEFINITION.format(conf=f"{r.confidence * 100:g}%")))
     if r.comparison is not None:
@@ -228,7 +228,7 @@ def render_table(r: Report, quote_limit: int = 200) -> str:
         con.print(Text(f"{clean(tid)}  ({clean(where)})"))
         for row in group.to_dict(orient="records"):
             flags = _flags(row)
-            con.print(Text(f"  {clean(row['principle_id'])} [{row['severity']}, {row['method']}]"
+            con.print(Text(f"  {clean(row['principle_id'])} [{clean(row['severity'])}, {clean(row['method'])}]"
                            + (f" ({flags})" if flags else "") + f": {short(clean(row['rationale']), 300)}"))
             for idx, quote, verified in evidence_lines(row, quote_limit):
                 con.print(Text(f"    message {idx}: \"{quote}\"" + ("" if verified else " (unverified)")))

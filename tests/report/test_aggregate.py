@@ -130,3 +130,30 @@ def test_hand_written_findings_follow_the_schema(finding_validator, tmp_path):
     rows += [json.loads(line) for line in (run / "results.jsonl").read_text().splitlines()]
     for row in rows:
         finding_validator.validate(row)
+
+
+def test_grouping_by_a_metadata_key_named_like_a_finding_column_keeps_the_counts(tmp_path):
+    """--by outcome (a metadata key) must not overwrite the findings' own outcome column."""
+    rows = [finding("t1", "P1", "violation", metadata={"outcome": "success"}),
+            finding("t2", "P1", "compliant", metadata={"outcome": "success"}),
+            finding("t3", "P1", "violation", metadata={"outcome": "failure"})]
+    df = findings_frame(write_run(tmp_path / "run", rows))
+    table = per_principle(df, ["outcome"]).set_index("by_outcome")
+    assert table.loc["success", ["n", "violations"]].tolist() == [2, 1]
+    assert table.loc["failure", ["n", "violations"]].tolist() == [1, 1]
+
+
+def test_a_repeated_id_reads_back_its_own_transcript(tmp_path):
+    """The engine names a repeated id ``id#2``; an id that itself ends in ``#42`` is not a repeat."""
+    from grader.reporting.build import load_transcripts
+
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"id": "ticket#42", "messages": [{"role": "user", "content": "a"}]}) + "\n"
+                   + json.dumps({"id": "ticket#42", "messages": [{"role": "user", "content": "b"}]}) + "\n")
+    import pandas as pd
+
+    wanted = pd.DataFrame([{"transcript_id": "ticket#42", "source_path": str(src), "source_locator": "line 1"},
+                           {"transcript_id": "ticket#42#2", "source_path": str(src), "source_locator": "line 2"}])
+    found, note = load_transcripts({"inputs": [str(src)], "options": {"format": None}}, wanted)
+    assert note == ""
+    assert found["ticket#42"].messages[0].content == "a" and found["ticket#42#2"].messages[0].content == "b"
