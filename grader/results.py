@@ -84,7 +84,9 @@ class Finding:
         return (self.transcript_id, self.principle_id)
 
 
-_ENCODER = json.JSONEncoder(ensure_ascii=False)
+# ASCII output: a judge's rationale may carry a lone surrogate escape, which written
+# as UTF-8 would crash the run; escaped, it is still valid JSON
+_ENCODER = json.JSONEncoder(ensure_ascii=True)
 
 
 def finding_line(finding: Finding) -> str:

@@ -150,3 +150,14 @@ def test_judge_missing_a_principle_is_an_error_finding_that_fits_the_schema(rubr
     assert by["P-perm"].outcome == "violation"  # no judge block: the check alone decides
     for f in sink.findings:
         finding_validator.validate(f.to_dict())
+
+
+def test_a_lone_surrogate_in_a_rationale_is_written_not_fatal(tmp_path, rubric_dir):
+    from grader.results import Finding, RunFolder
+
+    f = Finding("r", "t", {"path": "p", "locator": ""}, "P-perm", "x", "1", "high", "violation", "judge",
+                rationale="judge said \ud800 here")
+    with RunFolder.create(tmp_path / "run") as folder:
+        folder.append(f)
+    (back,) = RunFolder(tmp_path / "run").findings()
+    assert back.rationale == "judge said \ud800 here"
