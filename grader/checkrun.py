@@ -46,14 +46,13 @@ class CheckRunner:
                 out[pid] = CheckStage(False, why, (), None)
                 continue
             results: list[CheckResult] = []
-            error = None
+            errors = []
             for check in self.checks[pid]:
                 try:
                     results.append(check.run(transcript, ctx))
-                except Exception as e:  # recorded as the pair's error outcome, never as a grade
-                    error = f"check {check.id} failed: {type(e).__name__}: {e}"
-                    break
-            out[pid] = CheckStage(True, "", tuple(results), error)
+                except Exception as e:  # recorded with the pair (outcomes.from_checks), never as a grade
+                    errors.append(f"check {check.id} failed: {type(e).__name__}: {e}")
+            out[pid] = CheckStage(True, "", tuple(results), "; ".join(errors) or None)
         return out
 
 

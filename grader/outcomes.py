@@ -71,13 +71,18 @@ def _hit_details(results: Sequence[CheckResult]) -> str:
 def from_checks(principle: Principle, results: Sequence[CheckResult],
                 check_error: str | None = None) -> PairOutcome | None:
     """The outcome the deterministic checks alone give, or None when no check applied
-    (then only a judge can grade the pair)."""
-    ids = tuple(r.check_id for r in results) or tuple(c.id for c in principle.checks)
+    (then only a judge can grade the pair). When a check crashed, a violation another
+    check found still stands (flagged for review); otherwise the pair is an error."""
+    ids = tuple(c.id for c in principle.checks) or tuple(r.check_id for r in results)
+    fired = [r for r in results if r.fired]
     if check_error:
+        if fired:
+            return PairOutcome("violation", "check", ids, _hit_evidence(fired),
+                               f"deterministic check fired: {_hit_details(fired)} | {check_error}",
+                               flags=("needs_review",))
         return PairOutcome("error", "check", ids, error=check_error)
     if not principle.checks:
         return None
-    fired = [r for r in results if r.fired]
     if fired:
         return PairOutcome("violation", "check", ids, _hit_evidence(fired),
                            "deterministic check fired: " + _hit_details(fired))
@@ -96,7 +101,8 @@ def decide(principle: Principle, results: Sequence[CheckResult], check_error: st
            judge: JudgeOutcome | None, judge_configured: bool) -> PairOutcome:
     """Combine checks and judge for one pair. Rules:
 
-    - a check error is an ``error`` (never a grade);
+    - a check error is an ``error`` (never a grade), unless another check of the principle
+      fired: that violation stands, flagged ``needs_review``;
     - without a judge verdict, the checks decide; if no check applied, the pair is
       ``not_applicable`` when the principle has checks but no judge block, otherwise
       ``ungraded`` with a hint;

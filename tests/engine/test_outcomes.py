@@ -62,3 +62,11 @@ def test_judge_error_keeps_split_vote_flag_and_is_error_unless_a_check_fired():
     assert (out.outcome, out.flags, out.error) == ("error", ("split_vote",), "judge failed: split vote 1-1-1")
     out = decide(principle(), [FIRED], None, j, True)
     assert (out.outcome, out.flags) == ("violation", ("needs_review", "split_vote"))
+
+
+def test_a_crashed_check_does_not_discard_a_violation_another_check_found():
+    out = decide(principle(), [FIRED], "check c2 failed: RuntimeError: boom", None, False)
+    assert (out.outcome, out.flags, out.error) == ("violation", ("needs_review",), None)
+    assert out.evidence[0].quote == "chmod 777" and "check c2 failed" in out.rationale
+    out = decide(principle(), [QUIET], "check c2 failed: RuntimeError: boom", None, False)
+    assert (out.outcome, out.error) == ("error", "check c2 failed: RuntimeError: boom")
