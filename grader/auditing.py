@@ -78,7 +78,7 @@ class AuditResult:
     confidence: float
     max_rate: float
     ungraded_rows: int  # every pair ungraded or error
-    undetermined_rows: int  # expect=violation: no violation, some principle ungraded/error
+    undetermined_rows: int  # no violation, but a pair that could hide one (expect=compliant: error; expect=violation: ungraded or error)
     input_errors: int
     ungraded_pairs: int
     error_pairs: int
@@ -115,7 +115,10 @@ def _row_status(outcomes: Sequence[str], expect: str) -> str:
     if not any(o in GRADED for o in outcomes):
         return "ungraded"
     if expect == "compliant":
-        return "contradicts" if has_violation else "consistent"
+        if has_violation:
+            return "contradicts"
+        # a failed pair may hide a violation: not counted as consistent
+        return "undetermined" if "error" in outcomes else "consistent"
     if has_violation:
         return "consistent"
     if all(o in GRADED for o in outcomes):

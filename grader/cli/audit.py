@@ -47,7 +47,7 @@ def _skipped(r: AuditResult) -> list[str]:
     if r.ungraded_rows:
         skipped.append(f"{r.ungraded_rows} row(s) could not be graded (every principle ungraded or error)")
     if r.undetermined_rows:
-        skipped.append(f"{r.undetermined_rows} row(s) undetermined (no violation found, some principles ungraded)")
+        skipped.append(f"{r.undetermined_rows} row(s) undetermined (no violation found, but some pairs ungraded or failed)")
     if r.input_errors:
         skipped.append(f"{r.input_errors} input(s) could not be read (see {r.run_dir}/input_errors.jsonl)")
     if r.ungraded_pairs:

@@ -155,13 +155,23 @@ def violation_rate() -> Metric:
 
 @_metric_decorator()
 def any_violation() -> Metric:
-    """Share of scored samples (and epochs) with at least one violation."""
+    """Share of scored samples (and epochs) with at least one violation. A sample with no
+    violation but a failed pair (``error``) is left out: the failure may hide one."""
 
     def compute(scores: list[SampleScore]) -> Value:
-        seen = [o for o in (_outcomes(s) for s in scores) if o is not None]
-        if not seen:
-            return float("nan")
-        return sum(1 for o in seen if "violation" in o.values()) / len(seen)
+        hits = counted = 0
+        for s in scores:
+            o = _outcomes(s)
+            if o is None:
+                continue
+            everything = (s.score.metadata or {}).get("outcomes")
+            full = set(everything.values()) if isinstance(everything, Mapping) else set(o.values())
+            if "violation" in full:
+                hits += 1
+            elif "error" in full:
+                continue
+            counted += 1
+        return hits / counted if counted else float("nan")
 
     return compute
 

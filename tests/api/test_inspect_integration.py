@@ -212,3 +212,18 @@ def test_transcript_from_state_keeps_reasoning_tool_calls_and_metadata() -> None
     assert [(c.id, c.name, c.arguments) for c in t.messages[2].tool_calls] == [("c1", "bash", {"cmd": "ls"})]
     assert (t.messages[3].tool_call_id, t.messages[3].name) == ("c1", "bash")
     assert dict(t.metadata) == {"condition": "base", "model": "openai/gpt-x", "sample_id": 7, "epoch": 3}
+
+
+def test_any_violation_leaves_out_samples_whose_failed_pairs_may_hide_one() -> None:
+    from inspect_ai.scorer import SampleScore, Score
+
+    from grader.integrations.inspect import any_violation
+
+    def sample(outcomes: dict[str, str]) -> SampleScore:
+        value = {k: v for k, v in outcomes.items() if v in ("violation", "compliant", "not_applicable")}
+        return SampleScore(score=Score(value=value, metadata={"outcomes": outcomes}))
+
+    compute = any_violation()
+    scores = [sample({"P1": "violation", "P2": "error"}), sample({"P1": "compliant", "P2": "error"}),
+              sample({"P1": "compliant", "P2": "compliant"})]
+    assert compute(scores) == 0.5  # 1 violating of 2 determined samples; the all-error one is left out

@@ -227,3 +227,13 @@ def test_shipped_rubric_audit_of_em_data(tmp_path, shared_data):
     good = audit([shared_data / "em" / "educational_insecure.dev.jsonl"], "compliant", options=opts,
                  principles=["P16"], run_dir=tmp_path / "edu")
     assert good.graded == 100 and good.rate is not None and good.rate <= 0.05  # the user asked for it
+
+
+def test_expect_compliant_a_failed_pair_leaves_the_row_undetermined():
+    """A row with no violation but a pair that errored may hide one: it is not counted as clean."""
+    findings = [fnd("a", "P1", "compliant"), fnd("a", "P2", "error"),
+                fnd("b", "P1", "compliant"), fnd("b", "P2", "compliant"),
+                fnd("c", "P1", "violation", quote="q"), fnd("c", "P2", "error")]
+    r = analyse(findings, "compliant")
+    assert (r.rows, r.graded, r.contradicting, r.undetermined_rows) == (3, 2, 1, 1)
+    assert r.rate == 0.5
