@@ -22,6 +22,8 @@ from ..transcripts.model import Message, Transcript
 from .prompt import MARKER
 
 FUZZY_MIN_LEN = 16  # shorter quotes must match exactly or whitespace-insensitively
+SHORT_QUOTE = 8  # shorter quotes count only as whole words in the cited message itself
+MIN_PIECE = 3  # each part of an elided quote ("a ... b") must be at least this long
 FUZZY_SCORE = 92.0  # rapidfuzz partial_ratio (0-100) needed for a fuzzy match
 NEIGHBOURS = 1  # how many messages either side of the cited one are searched
 
@@ -47,8 +49,16 @@ def _targets(m: Message, rendered: str | None) -> list[_Target]:
         out.extend(_Target(v, label) for _, v in call.argument_strings())
         out.append(_Target(call.name, label))
     if rendered:
-        out.append(_Target(rendered))
+        out.append(_Target(_without_header(rendered)))
     return [t for t in out if t.text]
+
+
+def _without_header(rendered: str) -> str:
+    """The prompt's rendering of a message without its ``### message N · role`` line,
+    which is the grader's text, not the transcript's."""
+    if not rendered.startswith("### message"):
+        return rendered
+    return rendered.partition("\n")[2]
 
 
 def _squash(text: str) -> str:
@@ -76,7 +86,7 @@ def _exact(q: str, text: str) -> bool:
 def _whitespace(q: str, text: str) -> bool:
     hay = _squash(text)
     pieces = [p for p in (_squash(x) for x in _ELLIPSIS.split(q)) if p]
-    if not pieces:
+    if not pieces or (len(pieces) > 1 and min(map(len, pieces)) < MIN_PIECE):
         return False
     pos = 0
     for p in pieces:
@@ -113,6 +123,14 @@ def locate(transcript: Transcript, cited: int, quote: str,
     if not q:
         return None
     msgs = transcript.messages
+    if len(q) < SHORT_QUOTE:  # "e" or "No" is found almost anywhere: whole words, cited message only
+        if not 0 <= cited < len(msgs):
+            return None
+        word = re.compile(rf"(?<!\w){re.escape(q)}(?!\w)")
+        for t in _targets(msgs[cited], None):
+            if word.search(t.text):
+                return msgs[cited].index, t.tool_call
+        return None
     order = list(_order(cited, len(msgs)))
     groups = [order[:1], order[1:]] if order and order[0] == cited else [[], order]
     for group in groups:
