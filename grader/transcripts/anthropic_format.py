@@ -24,6 +24,9 @@ ANTHROPIC_BLOCK_TYPES = frozenset(TOOL_USE_TYPES + ("tool_result", "thinking", "
 REDACTED = "[redacted thinking]"
 
 
+_OPENAI_FIELDS = ("tool_calls", "tool_call_id", "function_call", "reasoning_content")
+
+
 def messages_from_anthropic(system: Any, messages: Any, path: str, locator: str) -> tuple[Message, ...]:
     """Convert Anthropic ``system`` and ``messages``; raises ``InputError`` on a bad shape,
     naming the message index (and block) at fault. Indexes in errors are the input's."""
@@ -40,6 +43,10 @@ def messages_from_anthropic(system: Any, messages: Any, path: str, locator: str)
         role = m.get("role")
         if role is None:
             raise InputError(path, locator, f"message {i}: no 'role'")
+        openai_only = [k for k in _OPENAI_FIELDS if k in m]
+        if openai_only:  # read as Anthropic these would be dropped without a trace
+            raise InputError(path, locator, f"message {i}: OpenAI field '{openai_only[0]}' in an Anthropic Messages "
+                                            "conversation (mixed formats; try --format openai)")
         if role not in ROLES:
             raise InputError(path, locator, f"message {i}: unknown role {role!r} (expected user or assistant)")
         content = m.get("content")

@@ -102,9 +102,12 @@ def test_format_override(tmp_path, fixtures):
     p.write_text(GOOD + "\n" + GOOD + "\n")
     good, bad = _split(list(iter_inputs([str(p)], "openai")), tmp_path)
     assert (len(good), bad) == (2, [])
-    # anthropic forced on an OpenAI tool-call file: the OpenAI-only keys are not read
-    (t,) = [t for t in iter_inputs([str(fixtures / "openai_single.json")], "anthropic")]
-    assert [m.role for m in t.messages] == ["user", "assistant"]
+    # anthropic forced on an OpenAI tool-call file: an error, never tool calls silently dropped
+    read = list(iter_inputs([str(fixtures / "openai_agentic.jsonl")], "anthropic"))  # line 3 is blank
+    assert [(type(x).__name__, getattr(x, "locator", None)) for x in read] == [
+        ("InputError", "line 1"), ("InputError", "line 2"), ("InputError", "line 4"), ("InputError", "line 5")]
+    assert read[0].reason == ("message 2: OpenAI field 'tool_calls' in an Anthropic Messages conversation "
+                              "(mixed formats; try --format openai)")
     # text forced on a JSON file: no turn markers
     (e,) = list(iter_inputs([str(fixtures / "openai_single.json")], "text"))
     assert isinstance(e, InputError) and e.reason.startswith("no turn markers")
