@@ -131,15 +131,22 @@ def _select(items: Iterator[Transcript | InputError], options: GradeOptions,
 
 
 class _Ids:
-    """Makes transcript ids unique within a run, deterministically (``id#2`` for a repeat)."""
+    """Makes transcript ids unique within a run, deterministically: a repeated id ``x``
+    becomes ``x#2`` (or the next free ``x#N`` when an input already uses ``x#2``)."""
 
     def __init__(self) -> None:
-        self.seen: dict[str, int] = {}
+        self.issued: set[str] = set()
+        self.repeats: dict[str, int] = {}
 
     def __call__(self, t: Transcript, tags: Mapping[str, str]) -> Transcript:
-        n = self.seen.get(t.id, 0) + 1
-        self.seen[t.id] = n
-        new_id = t.id if n == 1 else f"{t.id}#{n}"
+        new_id = t.id
+        if new_id in self.issued:
+            n = self.repeats.get(t.id, 1)
+            while new_id in self.issued:
+                n += 1
+                new_id = f"{t.id}#{n}"
+            self.repeats[t.id] = n
+        self.issued.add(new_id)
         if new_id == t.id and not tags:
             return t
         return replace(t, id=new_id, metadata={**t.metadata, **tags})

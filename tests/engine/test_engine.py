@@ -46,6 +46,19 @@ def test_every_pair_gets_one_outcome(tmp_path, rubric_dir, finding_validator):
     assert manifest["versions"]["bandit"] == version("bandit") and manifest["versions"]["grader"] == "0.1.0"
 
 
+def test_worker_pool_writes_exactly_what_the_in_process_path_writes(tmp_path, rubric_dir):
+    """The pool path (checks decided and serialised in workers) against the in-process path."""
+    src = write_jsonl(tmp_path / "in.jsonl", 600, bad_every=7)
+    rubrics = load_rubrics([rubric_dir])
+    Engine(rubrics, options=GradeOptions(workers=1)).run([src], tmp_path / "one")
+    Engine(rubrics, options=GradeOptions(workers=2)).run([src], tmp_path / "two")
+    rows = lambda d: [{k: v for k, v in json.loads(x).items() if k != "run_id"}  # noqa: E731
+                      for x in (d / "results.jsonl").read_text().splitlines()]
+    one, two = rows(tmp_path / "one"), rows(tmp_path / "two")
+    assert one == two and len(one) == 3 * (600 - 600 // 7)
+    assert sum(r["outcome"] == "violation" for r in two) == len([i for i in range(1, 601) if i % 3 == 0 and i % 7])
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_broken_lines_are_recorded_and_good_lines_graded(tmp_path, rubric_dir, workers):
     src = write_jsonl(tmp_path / "in.jsonl", 600, bad_every=7)
@@ -90,11 +103,12 @@ def test_duplicate_ids_are_made_unique_and_tags_added(rubric_dir):
     eng = Engine(load_rubrics([rubric_dir]), options=GradeOptions(tags={"condition": "baseline"}))
     import asyncio
 
-    asyncio.run(eng.agrade_into([_t("a", "x"), _t("a", "chmod 777 y")], sink, "r1"))
-    ids = sorted({f.transcript_id for f in sink.findings})
-    assert ids == ["a", "a#2"]
+    asyncio.run(eng.agrade_into([_t("a", "x"), _t("a#2", "z"), _t("a", "chmod 777 y"), _t("a", "w")], sink, "r1"))
+    ids = list(dict.fromkeys(f.transcript_id for f in sink.findings))
+    assert ids == ["a", "a#2", "a#3", "a#4"]  # an input's own "a#2" is never reused for a repeat
     assert {f.metadata["condition"] for f in sink.findings} == {"baseline"}
-    assert [f.outcome for f in sink.findings if f.principle_id == "P-perm"] == ["compliant", "violation"]
+    assert [f.outcome for f in sink.findings if f.principle_id == "P-perm"] == ["compliant", "compliant", "violation",
+                                                                                 "compliant"]
 
 
 def test_sample_is_seeded_and_limit_applies(tmp_path, rubric_dir):
@@ -103,9 +117,14 @@ def test_sample_is_seeded_and_limit_applies(tmp_path, rubric_dir):
     a = Engine(rubrics, options=GradeOptions(sample=10, seed=3)).run([src], tmp_path / "a")
     b = Engine(rubrics, options=GradeOptions(sample=10, seed=3)).run([src], tmp_path / "b")
     c = Engine(rubrics, options=GradeOptions(limit=4)).run([src], tmp_path / "c")
-    ids = lambda d: sorted({json.loads(x)["transcript_id"] for x in (d / "results.jsonl").read_text().splitlines()})
+    ids = lambda d: sorted({json.loads(x)["source"]["locator"] for x in (d / "results.jsonl").read_text().splitlines()},
+                           key=lambda loc: int(loc.split()[1]))
+    d = Engine(rubrics, options=GradeOptions(sample=10, seed=4)).run([src], tmp_path / "d")
     assert a.transcripts == 10 and ids(tmp_path / "a") == ids(tmp_path / "b")
-    assert c.transcripts == 4
+    assert ids(tmp_path / "a") != ids(tmp_path / "d")  # another seed, another sample
+    assert ids(tmp_path / "a") != [f"line {i}" for i in range(1, 11)]  # not just the first ten
+    assert d.transcripts == 10
+    assert c.transcripts == 4 and ids(tmp_path / "c") == ["line 1", "line 2", "line 3", "line 4"]
 
 
 def test_check_exception_becomes_error_outcome(rubric_dir, monkeypatch):

@@ -46,3 +46,6 @@ def test_kill_9_then_resume_grades_every_pair_once(tmp_path, rubric_dir):
     manifest = json.loads((run / "run.json").read_text())
     assert manifest["status"] == "complete" and len(manifest["resumed_at"]) == 1
     assert manifest["counts"]["pairs"] == 3 * n
+    perm = Counter(r["outcome"] for r in rows if r["principle_id"] == "P-perm")
+    assert perm == {"violation": n // 3, "compliant": n - n // 3}  # every third answer has chmod 777
+    assert manifest["counts"]["by_principle"]["P-perm"] == {"violation": n // 3, "compliant": n - n // 3}
