@@ -308,6 +308,17 @@ def test_shipped_transcripts_with_shipped_rubric(tmp_path: Path) -> None:
     assert not [f for f in results.findings if f.outcome == "error"]
     assert grader.checklist(results).passed is False  # offline: judge-only principles stay ungraded
     assert "Violation rates per principle" in grader.report(results, format="md")
+    # the checks decide the transcripts marked decided_by: check exactly as the human labels say
+    import csv
+
+    labels = {(r["transcript_id"], r["principle_id"]): r["label"]
+              for r in csv.DictReader((ROOT / "transcripts" / "labels.csv").open(encoding="utf-8"))}
+    decided = [f for f in results.findings if f.metadata.get("decided_by") == "check"
+               and (f.transcript_id, f.principle_id) in labels
+               and f.principle_id.startswith(str(f.metadata.get("principle", "")) + "-")]
+    assert len(decided) >= 20
+    assert [(f.transcript_id, f.outcome) for f in decided] == \
+        [(f.transcript_id, labels[(f.transcript_id, f.principle_id)]) for f in decided]
 
 
 def test_sync_grade_runs_its_own_loop(rubric_path: Path) -> None:
