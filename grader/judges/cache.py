@@ -145,8 +145,16 @@ class JudgeCache:
     def open_default(cls, directory: str | Path | None = None) -> "JudgeCache":
         return cls(cache_dir(directory) / CACHE_FILE)
 
+    #: lookups and writes that failed (e.g. "database is locked" when two runs share the
+    #: cache): a failed lookup is a miss and a failed write is skipped, never a lost judgment
+    failures = 0
+
     def get(self, key: str) -> dict[str, Any] | None:
-        row = self._db.execute("SELECT value FROM answers WHERE key = ?", (key,)).fetchone()
+        try:
+            row = self._db.execute("SELECT value FROM answers WHERE key = ?", (key,)).fetchone()
+        except sqlite3.Error:
+            self.failures += 1
+            return None
         if row is None:
             return None
         try:
@@ -160,8 +168,12 @@ class JudgeCache:
         out: dict[str, dict[str, Any]] = {}
         for i in range(0, len(keys), 500):
             chunk = keys[i:i + 500]
-            rows = self._db.execute(f"SELECT key, value FROM answers WHERE key IN ({','.join('?' * len(chunk))})",
-                                    chunk).fetchall()
+            try:
+                rows = self._db.execute(f"SELECT key, value FROM answers WHERE key IN ({','.join('?' * len(chunk))})",
+                                        chunk).fetchall()
+            except sqlite3.Error:
+                self.failures += 1
+                continue
             for key, value in rows:
                 try:
                     parsed = json.loads(value)
@@ -172,8 +184,11 @@ class JudgeCache:
         return out
 
     def put(self, key: str, backend: str, model: str, value: Mapping[str, Any]) -> None:
-        self._db.execute("INSERT OR REPLACE INTO answers (key, backend, model, created, value) VALUES (?, ?, ?, ?, ?)",
-                         (key, backend, model, time.time(), json.dumps(value, ensure_ascii=False)))
+        try:
+            self._db.execute("INSERT OR REPLACE INTO answers (key, backend, model, created, value) VALUES (?, ?, ?, ?, ?)",
+                             (key, backend, model, time.time(), json.dumps(value, ensure_ascii=True)))
+        except sqlite3.Error:
+            self.failures += 1
 
     def __len__(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM answers").fetchone()[0])

@@ -183,3 +183,20 @@ def test_two_servers_serving_the_same_model_name_never_share_cache_entries():
     assert head(a) != head(b)
     assert head(a) == head(same_a)  # the key is not part of the cache key
     assert "k" not in json.dumps(a.params())
+
+
+def test_a_cache_that_fails_is_a_miss_and_a_skipped_write_not_a_lost_judgment(tmp_path):
+    import sqlite3
+
+    store = JudgeCache(tmp_path / "c.sqlite3")
+    store.put("k", "openai", "m", {"text": "answer"})
+    assert store.get("k") == {"text": "answer"}
+
+    class Locked:
+        def execute(self, *a, **k):
+            raise sqlite3.OperationalError("database is locked")
+
+    store._db = Locked()
+    assert store.get("k") is None and store.get_many(["k"]) == {}
+    store.put("k2", "openai", "m", {"text": "x"})
+    assert store.failures == 3
