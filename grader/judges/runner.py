@@ -245,7 +245,13 @@ class ModelJudge:
         self._semaphore()
         shared = self._inflight.get(key)
         if shared is not None:  # the same request is already on its way (a duplicate transcript)
-            return await asyncio.shield(shared)
+            try:
+                return await asyncio.shield(shared)
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if not shared.cancelled() or (task is not None and task.cancelling()):
+                    raise  # this pair itself was cancelled
+                # the pair that sent it was cancelled, not this one: send it ourselves
         fut: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
         self._inflight[key] = fut
         try:

@@ -205,3 +205,45 @@ def test_no_principles_means_no_requests():
     backend = ScriptedBackend([])
     assert asyncio.run(ModelJudge(backend).grade(make_transcript("a"), [])) == {}
     assert backend.requests == []
+
+
+def test_cancelling_one_pair_does_not_cancel_its_duplicate_in_flight() -> None:
+    """Two identical transcripts share one request; cancelling the sender (an Inspect
+    time limit) must not cancel the other's grading."""
+    import asyncio
+
+    from grader.judges.cache import JudgeCache
+    from grader.judges.openai_backend import OpenAIBackend
+    from grader.judges.runner import ModelJudge
+    from grader.judges.transport import Reply
+    from grader.judges.usage import Usage
+    from grader.rubric import JudgeSpec, Principle
+    from grader.transcripts.model import Message, Transcript
+
+    text = json.dumps({"verdict": "compliant", "confidence": 0.9, "rationale": "fine", "evidence": []})
+
+    class Slow(OpenAIBackend):
+        sent = 0
+
+        async def send(self, body, ctx):
+            Slow.sent += 1
+            await asyncio.sleep(0.05)
+            return Reply(text=text, usage=Usage(10, 5), model=self.model, assistant={"role": "assistant", "content": text})
+
+    async def run(tmp: str) -> str:
+        judge = ModelJudge(Slow("m", "k"), concurrency=4, cache=JudgeCache(f"{tmp}/c.sqlite3"))
+        p = Principle("P", "t", "s", "high", "r", "1", judge=JudgeSpec("q?"))
+        t = Transcript("a", (Message(0, "user", "hi"), Message(1, "assistant", "hello")))
+        first = asyncio.ensure_future(judge.grade(t, [p]))
+        await asyncio.sleep(0.01)
+        second = asyncio.ensure_future(judge.grade(t, [p]))
+        await asyncio.sleep(0.01)
+        first.cancel()
+        out = await second
+        return out["P"].outcome
+
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        assert asyncio.run(run(tmp)) == "compliant"
+    assert Slow.sent == 2  # the survivor sent the request itself
