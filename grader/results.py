@@ -85,8 +85,10 @@ class Finding:
 
 
 # ASCII output: a judge's rationale may carry a lone surrogate escape, which written
-# as UTF-8 would crash the run; escaped, it is still valid JSON
-_ENCODER = json.JSONEncoder(ensure_ascii=True)
+# as UTF-8 would crash the run; escaped, it is still valid JSON. Metadata a library caller
+# attached that JSON cannot hold (a date, a Path) is written as its str() rather than
+# crashing the run half-way.
+_ENCODER = json.JSONEncoder(ensure_ascii=True, default=str)
 
 
 def finding_line(finding: Finding) -> str:

@@ -180,3 +180,19 @@ def test_a_lone_surrogate_in_a_rationale_is_written_not_fatal(tmp_path, rubric_d
         folder.append(f)
     (back,) = RunFolder(tmp_path / "run").findings()
     assert back.rationale == "judge said \ud800 here"
+
+
+def test_metadata_json_cannot_hold_is_written_as_text(tmp_path, rubric_dir):
+    """A library caller's Transcript may carry a date in its metadata: the run must not crash."""
+    import datetime
+
+    t = Transcript("d", (Message(0, "user", "q"), Message(1, "assistant", "a")),
+                   {"day": datetime.date(2026, 11, 26)}, Source("mem", "d"))
+    from grader.results import RunFolder
+
+    with RunFolder.create(tmp_path / "run") as folder:
+        import asyncio
+
+        asyncio.run(Engine(load_rubrics([rubric_dir])).agrade_into([t], folder, "r"))
+    rows = [json.loads(x) for x in (tmp_path / "run" / "results.jsonl").read_text().splitlines()]
+    assert len(rows) == 3 and {r["metadata"]["day"] for r in rows} == {"2026-11-26"}
