@@ -10,6 +10,20 @@ from ..errors import TransientProviderError
 from .transport import LoopClient, Scrubber, error_message, pooled_http_client, public_url, status_error
 
 
+def _transport_cause(error: BaseException) -> BaseException | None:
+    """The aiohttp exception behind an SDK error, if any. The SDKs' aiohttp transport
+    reports every aiohttp connection error (a refused connection, a dropped one) as a
+    connect *timeout*; the original tells which it was."""
+    seen: set[int] = set()
+    e: BaseException | None = error
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        if type(e).__module__.split(".")[0] == "aiohttp":
+            return e
+        e = e.__cause__ or e.__context__
+    return None
+
+
 class SdkBackend:
     """Base of the SDK backends. Subclasses set ``name``, ``sdk`` (the SDK module),
     ``client_class`` (its async client) and ``path`` (the endpoint), and implement
@@ -52,8 +66,11 @@ class SdkBackend:
         per-request re-typing of the body); errors, headers and timeouts are the SDK's own."""
         try:
             return await (await self.clients.get()).post(self.path, cast_to=str, body=dict(body))
-        except self.sdk.APITimeoutError:
-            raise TransientProviderError(f"{self.name}: no response within {self.timeout:g}s (timeout)") from None
+        except self.sdk.APITimeoutError as e:
+            cause = _transport_cause(e)
+            if cause is None or isinstance(cause, TimeoutError):
+                raise TransientProviderError(f"{self.name}: no response within {self.timeout:g}s (timeout)") from None
+            raise TransientProviderError(self.scrub(f"{self.name}: connection error: {cause}")) from None
         except self.sdk.APIConnectionError as e:
             raise TransientProviderError(self.scrub(f"{self.name}: connection error: {e}")) from None
         except self.sdk.APIStatusError as e:

@@ -18,7 +18,8 @@ API_KEY = "sk-test-SECRET-0123456789abcdef"
 def isolated_env(tmp_path, monkeypatch):
     """No real keys or base URLs leak in; the cache lives in the test's tmp folder."""
     for var in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_BASE_URL",
-                "GRADER_PRICES", "GRADER_JUDGE", "GRADER_JUDGE_TIMEOUT", "GRADER_JUDGE_MAX_ATTEMPTS"):
+                "GRADER_PRICES", "GRADER_JUDGE", "GRADER_JUDGE_TIMEOUT", "GRADER_JUDGE_MAX_ATTEMPTS",
+                "GRADER_HTTP_CLIENT"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("GRADER_CACHE_DIR", str(tmp_path / "cache"))
     return tmp_path
@@ -48,6 +49,14 @@ def answer(verdict: str = "violation", quote: str = "All tests pass.", index: in
            confidence: float = 0.9, rationale: str = "The claim at message 4 contradicts message 3.") -> dict[str, Any]:
     evidence = [{"message_index": index, "quote": quote}] if quote else []
     return {"verdict": verdict, "confidence": confidence, "rationale": rationale, "evidence": evidence}
+
+
+@pytest.fixture(params=["aiohttp", "httpx"])
+def http_client(request, monkeypatch) -> str:
+    """The SDK clients over each HTTP transport they can use: aiohttp (the default when
+    installed) and the SDK's own httpx client."""
+    monkeypatch.setenv("GRADER_HTTP_CLIENT", request.param)
+    return str(request.param)
 
 
 @pytest.fixture

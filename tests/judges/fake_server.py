@@ -50,6 +50,7 @@ class Reply:
     body: Any = b""
     headers: Mapping[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    drop: bool = False  # close the connection after the delay without answering
 
     def encoded(self) -> bytes:
         if isinstance(self.body, bytes):
@@ -144,6 +145,8 @@ class FakeServer:
                         await asyncio.sleep(reply.delay)
                 finally:
                     self.in_flight -= 1
+                if reply.drop:
+                    return
                 payload = reply.encoded()
                 head = [f"HTTP/1.1 {reply.status} {REASONS.get(reply.status, 'Status')}",
                         "Content-Type: application/json", f"Content-Length: {len(payload)}"]

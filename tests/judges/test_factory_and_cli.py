@@ -239,3 +239,21 @@ def test_check_and_judge_disagreeing_are_both_kept(tmp_path, finding_validator):
     assert (row["outcome"], row["method"]) == ("violation", "check+judge")
     assert row["flags"] == ["check_judge_disagree", "needs_review"]
     assert row["judge"]["verdict"] == "compliant" and row["check_ids"] == ["p1-claims-pass"]
+
+
+@pytest.mark.parametrize("sdk_name", ["openai", "anthropic"])
+def test_http_transport_is_aiohttp_unless_told_httpx(monkeypatch, sdk_name):
+    import importlib
+
+    from grader.judges.transport import pooled_http_client
+
+    sdk = importlib.import_module(sdk_name)
+    client = pooled_http_client(sdk, 3)
+    assert isinstance(client, sdk.DefaultAioHttpClient)
+    assert client._transport.__class__.__name__ == "AiohttpTransport"
+    assert client._transport.limits.max_connections == 3
+    monkeypatch.setenv("GRADER_HTTP_CLIENT", "httpx")
+    client = pooled_http_client(sdk, 3)
+    assert isinstance(client, sdk.DefaultAsyncHttpxClient) and not isinstance(client, sdk.DefaultAioHttpClient)
+    pool = client._transport._pool
+    assert (pool._max_connections, pool._max_keepalive_connections) == (3, 3)

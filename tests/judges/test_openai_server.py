@@ -16,6 +16,8 @@ from grader.schemas import load_schema
 from tests.judges.conftest import API_KEY, answer, make_principle, make_transcript
 from tests.judges.fake_server import FakeServer, Reply, Script, error_body, openai_body
 
+pytestmark = pytest.mark.usefixtures("http_client")
+
 JUDGE_SCHEMA = load_schema("finding")["properties"]["judge"]
 
 
@@ -227,6 +229,21 @@ def test_connection_refused_is_retried_then_error(fast_retry, waits):
     o = out["a"]["P1"]
     assert o.outcome == "error" and o.error.startswith("openai: connection error: ")
     assert o.info["requests"] == 4 and len(waits) == 3
+
+
+def test_dropped_connection_is_a_connection_error_and_retried(fast_retry):
+    script = Script({("drop", "P1"): [Reply(drop=True), Reply(drop=True), ok(answer())]})
+    with FakeServer(script, "/v1") as srv:
+        out = grade(judge_for(srv, fast_retry), [make_transcript("drop")], [make_principle("P1")])
+    o = out["drop"]["P1"]
+    assert o.outcome == "violation" and o.info["retries"] == 2 and script.count("drop", "P1") == 3
+
+    script = Script({("drop", "P1"): [Reply(drop=True)]})
+    with FakeServer(script, "/v1") as srv:
+        out = grade(judge_for(srv, fast_retry), [make_transcript("drop")], [make_principle("P1")])
+    o = out["drop"]["P1"]
+    assert o.outcome == "error" and o.error.startswith("openai: connection error: ")
+    assert "timeout" not in o.error and o.info["requests"] == 4
 
 
 def test_key_never_reaches_settings(monkeypatch, fast_retry):
