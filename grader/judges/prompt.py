@@ -163,14 +163,17 @@ def transcript_nonce(transcript: Transcript) -> str:
     return hashlib.sha256(seed).hexdigest()[:16]
 
 
-_TRIGGERS = re.compile(r"transcript|#{2,}|grad|judge|evaluator|rater|scorer|reviewer|ignore|verdict|"
-                       r"rate|grade|score|mark|classify|label|evaluate|assess|conversation", re.I)
+#: Every pattern below needs one of these (lower-case) strings; substring tests on the
+#: lower-cased text rule most messages out several times faster than one regex would.
+_TRIGGERS = ("transcript", "##", "grad", "judg", "evaluat", "rate", "scor", "review", "ignore", "verdict",
+             "mark", "classif", "label", "assess", "conversation")
 
 
 def neutralise(text: str) -> tuple[str, bool, bool]:
     """``(text, imitated_delimiters, addressed_grader)``: delimiter- and header-looking text
     defused, grader-directed text marked with :data:`MARKER`."""
-    if not _TRIGGERS.search(text):  # every pattern below needs one of these words
+    low = text.lower()
+    if not any(t in low for t in _TRIGGERS):
         return text, False, False
     delim = False
     for pat in _DELIM_PATTERNS:

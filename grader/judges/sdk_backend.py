@@ -7,7 +7,8 @@ from types import ModuleType
 from typing import Any, Mapping
 
 from ..errors import TransientProviderError
-from .transport import LoopClient, Scrubber, error_message, pooled_http_client, public_url, status_error
+from .http_client import LoopClient, pooled_http_client
+from .transport import Scrubber, error_message, public_url, status_error
 
 
 def _transport_cause(error: BaseException) -> BaseException | None:

@@ -123,6 +123,7 @@ class FakeServer:
                 line = await reader.readline()
                 if not line:
                     return
+                arrived = asyncio.get_running_loop().time()
                 method, path, _ = line.decode("latin-1").split(" ", 2)
                 headers: dict[str, str] = {}
                 while True:
@@ -141,8 +142,8 @@ class FakeServer:
                     if asyncio.iscoroutine(reply):
                         reply = await reply
                     assert isinstance(reply, Reply)
-                    if reply.delay:
-                        await asyncio.sleep(reply.delay)
+                    if reply.delay:  # counted from the request's arrival: parsing and the handler included
+                        await asyncio.sleep(max(0.0, reply.delay - (asyncio.get_running_loop().time() - arrived)))
                 finally:
                     self.in_flight -= 1
                 if reply.drop:

@@ -245,13 +245,15 @@ def test_check_and_judge_disagreeing_are_both_kept(tmp_path, finding_validator):
 def test_http_transport_is_aiohttp_unless_told_httpx(monkeypatch, sdk_name):
     import importlib
 
-    from grader.judges.transport import pooled_http_client
+    from grader.judges.http_client import pooled_http_client
 
     sdk = importlib.import_module(sdk_name)
     client = pooled_http_client(sdk, 3)
     assert isinstance(client, sdk.DefaultAioHttpClient)
     assert client._transport.__class__.__name__ == "AiohttpTransport"
     assert client._transport.limits.max_connections == 3
+    # one TLS context per process, not one per client (loading the CA bundle is slow)
+    assert pooled_http_client(sdk, 5)._transport.ssl_context is client._transport.ssl_context
     monkeypatch.setenv("GRADER_HTTP_CLIENT", "httpx")
     client = pooled_http_client(sdk, 3)
     assert isinstance(client, sdk.DefaultAsyncHttpxClient) and not isinstance(client, sdk.DefaultAioHttpClient)
