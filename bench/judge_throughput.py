@@ -6,7 +6,7 @@ A second run with a fresh judge over the same requests is served from the SQLite
 the target is >= 50x faster than the first. CPU time of the grader process per judgment is
 reported for both runs (``time.process_time``).
 
-    python bench/judge_throughput.py [--transcripts 100] [--principles 8] [--latency 0.1] [--concurrency 16] [--repeat 3]
+    python bench/judge_throughput.py [--transcripts 100] [--principles 8] [--latency 0.1] [--concurrency 16] [--repeat 5]
 
 Both runs are repeated (each time with a fresh cache) and the medians are judged against the
 targets, with the range shown: CPU speed on a shared virtual machine drifts by 10-20 % from
@@ -103,12 +103,21 @@ def principles(n: int) -> list[Principle]:
             for i in range(n)]
 
 
-async def drive(judge: Any, ts: list[Transcript], ps: list[Principle], in_flight: int) -> int:
-    """Like the engine: about 2x concurrency transcripts in flight, each graded on every principle."""
+async def drive(judge: Any, ts: list[Transcript], ps: list[Principle], in_flight: int,
+                stamps: list[tuple[float, int]] | None = None) -> int:
+    """Like the engine: about 2x concurrency transcripts in flight, each graded on every
+    principle. ``stamps`` gets (time, judgments) as each transcript finishes."""
     done = 0
     pending: set[asyncio.Task] = set()
+
+    def stamp(task: asyncio.Task) -> None:
+        if stamps is not None and not task.cancelled() and task.exception() is None:
+            stamps.append((time.perf_counter(), len(task.result())))
+
     for t in ts:
-        pending.add(asyncio.ensure_future(judge.grade(t, ps)))
+        task = asyncio.ensure_future(judge.grade(t, ps))
+        task.add_done_callback(stamp)
+        pending.add(task)
         if len(pending) >= in_flight:
             finished, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
             done += sum(len(f.result()) for f in finished)
@@ -118,11 +127,31 @@ async def drive(judge: Any, ts: list[Transcript], ps: list[Principle], in_flight
     return done
 
 
-def timed_run(url: str, ts: list[Transcript], ps: list[Principle], concurrency: int) -> tuple[int, float, float, dict]:
+def steady_rate(stamps: list[tuple[float, int]]) -> float:
+    """Judgments per second between the first and the last tenth of the run (by judgments
+    finished): the sustained rate, without the ramp-up and the drain."""
+    stamps = sorted(stamps)
+    total = sum(n for _, n in stamps)
+    seen, lo, hi, between = 0, None, None, 0
+    for t, n in stamps:
+        seen += n
+        if lo is None and seen >= 0.1 * total:
+            lo, between = t, 0
+        elif lo is not None and hi is None:
+            between += n
+            if seen >= 0.9 * total:
+                hi = t
+    return between / (hi - lo) if lo is not None and hi is not None and hi > lo else float("nan")
+
+
+def timed_run(url: str, ts: list[Transcript], ps: list[Principle], concurrency: int
+              ) -> tuple[int, float, float, dict, float]:
+    """(judgments, wall s, grader CPU s, usage, sustained judgments/s) of one run."""
     judge = make_judge("openai:bench-model", base_url=url, concurrency=concurrency)
+    stamps: list[tuple[float, int]] = []
     wall, cpu = time.perf_counter(), time.process_time()
-    n = asyncio.run(drive(judge, ts, ps, 2 * concurrency))
-    return n, time.perf_counter() - wall, time.process_time() - cpu, judge.usage()
+    n = asyncio.run(drive(judge, ts, ps, 2 * concurrency, stamps))
+    return n, time.perf_counter() - wall, time.process_time() - cpu, judge.usage(), steady_rate(stamps)
 
 
 def stub_run(ts: list[Transcript], ps: list[Principle], latency: float, concurrency: int, cache_dir: str) -> tuple[float, float]:
@@ -189,6 +218,9 @@ def throughput(args: argparse.Namespace) -> None:
     print(f"first run:  {_spread([r[1] for r in firsts], '.2f')} s, {_spread(rates, '.1f')} judgments/s = "
           f"{_spread(pcts, '.1f')}% of the ideal {ideal:.0f}/s; {firsts[0][3]['requests']} requests; "
           f"grader CPU {_spread([1000 * r[2] / r[0] for r in firsts], '.2f')} ms/judgment")
+    steady = [r[4] for r in firsts]
+    print(f"            sustained (from the first to the last tenth of the judgments): {_spread(steady, '.1f')} "
+          f"judgments/s = {_spread([100 * x / ideal for x in steady], '.1f')}% of the ideal")
     if server_cpu:
         print(f"            (the fake server process used {_spread([1000 * x for x in server_cpu], '.2f')} ms CPU per request)")
     print(f"cached run: {_spread([c[1] for c in cacheds], '.3f')} s, {cacheds[0][3]['requests']} requests, "
@@ -231,7 +263,7 @@ def main() -> None:
     ap.add_argument("--principles", type=int, default=8)
     ap.add_argument("--latency", type=float, default=0.1)
     ap.add_argument("--concurrency", type=int, default=16)
-    ap.add_argument("--repeat", type=int, default=3, help="repetitions of the first and cached runs (medians are reported)")
+    ap.add_argument("--repeat", type=int, default=5, help="repetitions of the first and cached runs (medians are reported)")
     ap.add_argument("--tokens", nargs="+", metavar="PATH", help="report input tokens per judge mode instead")
     ap.add_argument("-r", "--rubric", action="append", help="rubric for --tokens (default: the shipped one)")
     args = ap.parse_args()

@@ -23,7 +23,7 @@ from ..errors import JudgeConfigError
 
 CACHE_ENV = "GRADER_CACHE_DIR"
 CACHE_FILE = "judge-cache.sqlite3"
-CACHE_VERSION = 2  # 2: BLAKE2b keys
+CACHE_VERSION = 2  # 2: BLAKE2b keys, long strings by digest
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS answers (
@@ -48,13 +48,33 @@ def cache_dir(override: str | Path | None = None) -> Path:
 
 _FROZEN: dict[int, tuple[Any, bytes]] = {}
 
+#: Strings this long are represented by their own BLAKE2b digest (a Merkle step), which is
+#: remembered per string object: the judge's system prompt, one object sent with every
+#: request, is then hashed once instead of once per request.
+_LONG = 1024
+_DIGESTS: dict[int, tuple[str, bytes]] = {}
+
+
+def _long_str(v: str) -> bytes:
+    hit = _DIGESTS.get(id(v))
+    if hit is not None and hit[0] is v:
+        return hit[1]
+    out = b"h" + hashlib.blake2b(v.encode("utf-8"), digest_size=32).digest()
+    if len(_DIGESTS) >= 64:  # unique texts churn through; the shared ones come straight back
+        _DIGESTS.clear()
+    _DIGESTS[id(v)] = (v, out)  # the reference keeps the id from being reused
+    return out
+
 
 def _feed(put: Callable[[bytes], Any], v: Any) -> None:
     """Put ``v`` in an unambiguous canonical form (type tags, lengths, sorted keys): equal
-    JSON values give equal bytes, different ones differ. Strings inside containers are
-    inlined (the common case: message texts)."""
+    JSON values give equal bytes, different ones differ. Short strings inside containers
+    are inlined; long ones (message texts) stand as their digest."""
     t = type(v)
     if t is str:
+        if len(v) >= _LONG:
+            put(_long_str(v))
+            return
         b = v.encode("utf-8")
         put(b"s%d:" % len(b))
         put(b)
@@ -67,7 +87,7 @@ def _feed(put: Callable[[bytes], Any], v: Any) -> None:
         for k in sorted(v):
             x = v[k]
             kb = k.encode("utf-8")
-            if type(x) is str:
+            if type(x) is str and len(x) < _LONG:
                 xb = x.encode("utf-8")
                 put(b"s%d:%bs%d:" % (len(kb), kb, len(xb)))
                 put(xb)

@@ -38,9 +38,10 @@ class Usage:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any] | None) -> "Usage":
-        d = d or {}
-        return cls(*(int(d.get(k) or 0) for k in ("input_tokens", "output_tokens", "cached_tokens",
-                                                 "cache_write_tokens")))
+        if not d:
+            return cls()
+        return cls(int(d.get("input_tokens") or 0), int(d.get("output_tokens") or 0),
+                   int(d.get("cached_tokens") or 0), int(d.get("cache_write_tokens") or 0))
 
 
 def _validated(doc: Any, where: str) -> dict[str, Mapping[str, float]]:
