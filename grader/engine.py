@@ -23,7 +23,7 @@ from .errors import InputError, RunFolderError, UsageError
 from .judges.base import Judge, JudgeOutcome
 from .results import InputErrorRecord, RunFolder, Sink
 from .rubric import Principle, Rubric
-from .transcripts.load import iter_inputs
+from .transcripts.load import input_change, input_files, iter_inputs
 from .transcripts.model import Transcript
 
 CHUNK = 64  # transcripts per worker task
@@ -216,6 +216,11 @@ class Engine:
             if manifest.get("inputs") != inputs or manifest.get("options") != settings:
                 raise RunFolderError(f"{run_dir}: --resume needs the same inputs and options as the run "
                                      f"(inputs {manifest.get('inputs')}, options {manifest.get('options')})")
+            change = input_change(manifest.get("input_files", []), input_files(inputs, self.options.format)) \
+                if "input_files" in manifest else None  # (older run folders have none)
+            if change:
+                raise RunFolderError(f"{run_dir}: --resume needs the inputs as they were: {change} since the run; "
+                                     "grade into a new run folder")
             manifest.setdefault("resumed_at", []).append(_now())
             manifest["status"] = "running"
             manifest["judge"] = judge_settings
@@ -230,7 +235,8 @@ class Engine:
             "run_id": _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6],
             "grader_version": __version__, "versions": versions(), "started_at": _now(), "ended_at": None,
             "status": "running",
-            "inputs": inputs, "options": settings, "rubrics": _manifest_rubrics(self.rubrics),
+            "inputs": inputs, "input_files": [list(f) for f in input_files(inputs, self.options.format)],
+            "options": settings, "rubrics": _manifest_rubrics(self.rubrics),
             "judge": judge_settings,
         }
         folder.write_manifest(manifest)

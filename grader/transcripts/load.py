@@ -112,6 +112,44 @@ def _iter_all(paths: list[str], fmt: str | None) -> Iterator[Transcript | InputE
 
 
 def _iter_path(path: str, fmt: str | None) -> Iterator[Transcript | InputError]:
+    for item in _path_files(path, fmt):
+        if isinstance(item, InputError):
+            yield item
+        else:
+            yield from read_file(item[0], fmt, explicit=item[0] == path)
+
+
+def input_files(paths: Sequence[PathArg] | PathArg, format: str | None = None) -> list[tuple[str, int, int]]:
+    """``(path, size, mtime_ns)`` of every file ``iter_inputs`` would read, in its order
+    (unreadable ones left out: they are input errors). A fingerprint of the inputs."""
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    out = []
+    for p in paths:
+        for item in _path_files(os.fspath(p), format):
+            if not isinstance(item, InputError):
+                out.append((item[0], item[1].st_size, item[1].st_mtime_ns))
+    return out
+
+
+def input_change(recorded: Sequence[Sequence[object]], current: Sequence[Sequence[object]]) -> str | None:
+    """How the files of :func:`input_files` differ from an earlier fingerprint (the first
+    difference, in words), or None when they are the same files, sizes and times."""
+    before = {str(r[0]): (r[1], r[2]) for r in recorded}
+    now = {str(r[0]): (r[1], r[2]) for r in current}
+    for path, (size, mtime) in now.items():
+        if path not in before:
+            return f"{path} is new"
+        if before[path][0] != size:
+            return f"{path} changed size ({before[path][0]} -> {size} bytes)"
+        if before[path][1] != mtime:
+            return f"{path} was modified"
+    gone = [p for p in before if p not in now]
+    return f"{gone[0]} is gone" if gone else None
+
+
+def _path_files(path: str, fmt: str | None) -> Iterator[tuple[str, os.stat_result] | InputError]:
+    """The regular files behind ``path`` (itself, or a folder's readable files, walked)."""
     try:
         st = os.stat(path)
     except OSError as e:
@@ -120,7 +158,7 @@ def _iter_path(path: str, fmt: str | None) -> Iterator[Transcript | InputError]:
     if stat.S_ISDIR(st.st_mode):
         yield from _walk(path, fmt, frozenset({(st.st_dev, st.st_ino)}))
     elif stat.S_ISREG(st.st_mode):
-        yield from read_file(path, fmt, explicit=True)
+        yield path, st
     else:
         yield InputError(path, "", "not a regular file or folder")
 
@@ -133,7 +171,8 @@ def _stat_reason(path: str, e: OSError) -> str:
     return os_reason(e)
 
 
-def _walk(folder: str, fmt: str | None, ancestors: frozenset[tuple[int, int]]) -> Iterator[Transcript | InputError]:
+def _walk(folder: str, fmt: str | None, ancestors: frozenset[tuple[int, int]]
+          ) -> Iterator[tuple[str, os.stat_result] | InputError]:
     try:
         names = sorted(os.listdir(folder))
     except OSError as e:
@@ -158,7 +197,7 @@ def _walk(folder: str, fmt: str | None, ancestors: frozenset[tuple[int, int]]) -
                 continue
             yield from _walk(full, fmt, ancestors | {key})
         elif stat.S_ISREG(st.st_mode) and readable:
-            yield from read_file(full, fmt, explicit=False)
+            yield full, st
 
 
 def _ext(name: str) -> str:

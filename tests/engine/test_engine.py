@@ -196,3 +196,30 @@ def test_metadata_json_cannot_hold_is_written_as_text(tmp_path, rubric_dir):
         asyncio.run(Engine(load_rubrics([rubric_dir])).agrade_into([t], folder, "r"))
     rows = [json.loads(x) for x in (tmp_path / "run" / "results.jsonl").read_text().splitlines()]
     assert len(rows) == 3 and {r["metadata"]["day"] for r in rows} == {"2026-11-26"}
+
+
+def test_resume_refuses_inputs_changed_since_the_run(tmp_path, rubric_dir):
+    import os
+
+    src = write_jsonl(tmp_path / "in.jsonl", 10)
+    rubrics = load_rubrics([rubric_dir])
+    Engine(rubrics).run([src], tmp_path / "run")
+    manifest = json.loads((tmp_path / "run" / "run.json").read_text())
+    st = os.stat(src)
+    assert manifest["input_files"] == [[str(src), st.st_size, st.st_mtime_ns]]
+    Engine(rubrics, options=GradeOptions(resume=True)).run([src], tmp_path / "run")  # unchanged: fine
+    with Path(src).open("a") as f:  # one more conversation appended
+        f.write(json.dumps({"messages": [{"role": "user", "content": "hi"}]}) + "\n")
+    with pytest.raises(RunFolderError, match=r"needs the inputs as they were: .*in\.jsonl changed size \(\d+ -> \d+ bytes\)"):
+        Engine(rubrics, options=GradeOptions(resume=True)).run([src], tmp_path / "run")
+
+
+def test_input_change_names_the_first_difference():
+    from grader.transcripts.load import input_change
+
+    before = [["a.jsonl", 10, 1], ["b.jsonl", 20, 2]]
+    assert input_change(before, [["a.jsonl", 10, 1], ["b.jsonl", 20, 2]]) is None
+    assert input_change(before, [["a.jsonl", 11, 1], ["b.jsonl", 20, 2]]) == "a.jsonl changed size (10 -> 11 bytes)"
+    assert input_change(before, [["a.jsonl", 10, 5], ["b.jsonl", 20, 2]]) == "a.jsonl was modified"
+    assert input_change(before, [["a.jsonl", 10, 1]]) == "b.jsonl is gone"
+    assert input_change(before, [["a.jsonl", 10, 1], ["b.jsonl", 20, 2], ["c.jsonl", 1, 1]]) == "c.jsonl is new"
