@@ -15,7 +15,6 @@ import asyncio
 import hashlib
 import os
 from dataclasses import dataclass, field, fields
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence, Union
 
 from .errors import InputError, UsageError
@@ -23,7 +22,6 @@ from .results import Finding
 from .results_api import Results, counts_of, new_run_id, now_iso, rubric_manifest
 
 if TYPE_CHECKING:
-    from .checklist_eval import ChecklistResult
     from .judges.base import Judge
     from .rubric import Rubric
 from .transcripts.model import Transcript

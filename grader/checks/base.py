@@ -2,7 +2,7 @@
 rubric's CheckSpec, run on one transcript, returning a CheckResult with evidence."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar, Mapping
 
 from ..rubric import CheckSpec

@@ -24,7 +24,7 @@ from typing import Any
 from .aggregate import records
 from .build import Report
 from .html_parts import (SEVERITY_CLASS, chart_svg, esc, principle_anchor, transcript_anchor,
-                         transcript_html, violation_list_html)
+                         transcript_html)
 from .render_data import report_json
 from .render_text import ci, header_lines, pct, pval, signed_pct, DEFINITION
 

@@ -12,7 +12,7 @@ from typing import Any, Mapping, Sequence
 import pytest
 
 import grader
-from grader.errors import GraderError, JudgeError, RubricError, RunFolderError, UsageError
+from grader.errors import JudgeError, RubricError, RunFolderError, UsageError
 from tests.helpers import validate_results
 
 ROOT = Path(__file__).resolve().parents[2]

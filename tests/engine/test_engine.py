@@ -120,7 +120,7 @@ def test_sample_is_seeded_and_limit_applies(tmp_path, rubric_dir):
     ids = lambda d: sorted({json.loads(x)["source"]["locator"] for x in (d / "results.jsonl").read_text().splitlines()},
                            key=lambda loc: int(loc.split()[1]))
     d = Engine(rubrics, options=GradeOptions(sample=10, seed=4)).run([src], tmp_path / "d")
-    assert a.transcripts == 10 and ids(tmp_path / "a") == ids(tmp_path / "b")
+    assert a.transcripts == b.transcripts == 10 and ids(tmp_path / "a") == ids(tmp_path / "b")
     assert ids(tmp_path / "a") != ids(tmp_path / "d")  # another seed, another sample
     assert ids(tmp_path / "a") != [f"line {i}" for i in range(1, 11)]  # not just the first ten
     assert d.transcripts == 10
