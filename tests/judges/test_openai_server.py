@@ -102,6 +102,15 @@ def test_timeouts_are_retried(fast_retry):
     assert o.outcome == "violation" and o.info["retries"] == 1 and script.count("slow", "P1") == 2
 
 
+def test_persistent_timeouts_end_in_a_timeout_error(fast_retry):
+    script = Script({("slow", "P1"): [Reply(200, openai_body(json.dumps(answer())), delay=1.0)]})
+    with FakeServer(script, "/v1") as srv:
+        out = grade(judge_for(srv, fast_retry, timeout=0.2), [make_transcript("slow")], [make_principle("P1")])
+    o = out["slow"]["P1"]
+    assert o.outcome == "error" and o.info["requests"] == 4
+    assert o.error.startswith("openai: no response within 0.2s (timeout)")
+
+
 def test_request_shape_and_reask_shape(fast_retry):
     script = Script({("a", "P1"): [ok({"verdict": "violation"}), ok(answer())]})
     with FakeServer(script, "/v1") as srv:
