@@ -133,13 +133,26 @@ def _drop_torn_tail(path: Path) -> None:
 
 def iter_jsonl(path: Path) -> Iterator[dict[str, Any]]:
     """Parsed lines of a JSONL file written by the grader (a torn last line is skipped)."""
+    for _, d in _numbered_jsonl(path):
+        yield d
+
+
+def _numbered_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(line number, object)``; a line that is not a JSON object is a RunFolderError naming it."""
     with path.open("r", encoding="utf-8") as f:
-        for line in f:
+        for n, line in enumerate(f, 1):
             if not line.endswith("\n"):
                 return
             line = line.strip()
-            if line:
-                yield json.loads(line)
+            if not line:
+                continue
+            try:
+                d = json.loads(line)
+            except ValueError as e:
+                raise RunFolderError(f"{path}: line {n}: not a JSON object ({type(e).__name__}: {e})") from None
+            if not isinstance(d, dict):
+                raise RunFolderError(f"{path}: line {n}: not a JSON object")
+            yield n, d
 
 
 class Sink(Protocol):
@@ -215,8 +228,11 @@ class RunFolder:
         path = self.path / RESULTS
         if not path.exists():
             return
-        for d in iter_jsonl(path):
-            yield Finding.from_dict(d)
+        for n, d in _numbered_jsonl(path):
+            try:
+                yield Finding.from_dict(d)
+            except (ValueError, KeyError, TypeError) as e:
+                raise RunFolderError(f"{path}: line {n}: not a finding ({type(e).__name__}: {e})") from None
 
     def rows(self) -> Iterator[dict[str, Any]]:
         """The raw lines of results.jsonl as dicts (cheaper than findings() for counting)."""

@@ -19,12 +19,12 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import pandas as pd
 
-from ..errors import RunFolderError, UsageError
-from ..results import RESULTS, Finding, RunFolder
+from ..errors import UsageError
+from ..results import Finding, RunFolder
 from .stats import wilson_interval
 
 SEVERITY_ORDER = ("critical", "high", "medium", "low")
@@ -65,21 +65,11 @@ def _row(f: Finding) -> dict[str, Any]:
     return row
 
 
-def _read(folder: RunFolder) -> Iterator[Finding]:
-    """The folder's findings; a line that is not a finding is a RunFolderError naming it."""
-    n = 0
-    try:
-        for n, f in enumerate(folder.findings(), 1):
-            yield f
-    except (ValueError, KeyError, TypeError) as e:  # json.JSONDecodeError is a ValueError
-        raise RunFolderError(f"{folder.path / RESULTS}: line {n + 1}: not a finding ({type(e).__name__}: {e})") from None
-
-
 def _as_findings(source: Any) -> Iterable[Finding]:
     if isinstance(source, (str, Path)):
-        return _read(RunFolder.open(source))
+        return RunFolder.open(source).findings()  # a bad line is a RunFolderError naming it
     if isinstance(source, RunFolder):
-        return _read(source)
+        return source.findings()
     return (f if isinstance(f, Finding) else Finding.from_dict(f) for f in source)
 
 

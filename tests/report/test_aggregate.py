@@ -118,7 +118,7 @@ def test_broken_results_line_is_a_clear_error(tmp_path):
     with pytest.raises(RunFolderError, match=r"results.jsonl: line 2: not a finding \(KeyError"):
         findings_frame(run)
     (run / "results.jsonl").write_text('{"run_id": \n', encoding="utf-8")
-    with pytest.raises(RunFolderError, match=r"results.jsonl: line 1: not a finding \(JSONDecodeError"):
+    with pytest.raises(RunFolderError, match=r"results.jsonl: line 1: not a JSON object \(JSONDecodeError"):
         findings_frame(run)
 
 

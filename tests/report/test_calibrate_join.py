@@ -144,6 +144,17 @@ def test_cli_bad_labels_is_a_one_line_error(tmp_path):
     assert res.stderr == f"error: {bad}: line 2: label 'yes' is not one of violation, compliant\n"
 
 
+def test_cli_broken_results_line_is_a_one_line_error(run_and_labels):
+    run, labels = run_and_labels
+    with (run / "results.jsonl").open("a", encoding="utf-8") as f:
+        f.write('{"run_id": "x"}\n')
+    n = len((run / "results.jsonl").read_text(encoding="utf-8").splitlines())
+    res = CliRunner().invoke(cli, ["calibrate", str(run), "--labels", str(labels)])
+    assert res.exit_code == 2  # not 1, which would mean "the gate failed"
+    assert res.stderr.startswith(f"error: {run / 'results.jsonl'}: line {n}: not a finding (KeyError")
+    assert res.stderr.count("\n") == 1
+
+
 def test_cli_help_has_an_example():
     res = CliRunner().invoke(cli, ["calibrate", "--help"])
     assert "grader calibrate runs/demo --labels" in res.stdout
