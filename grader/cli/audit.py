@@ -10,6 +10,7 @@ import click
 
 from ..auditing import AuditResult
 from ..engine import GradeOptions
+from ..reporting.render_text import clean, md
 from .common import edge
 
 EPILOG = """\b
@@ -78,26 +79,27 @@ def to_table(r: AuditResult) -> str:
     if r.examples:
         out += ["", "examples:"]
         for e in r.examples:
-            out.append(f"  {e.transcript_id} ({e.source}) {', '.join(e.principle_ids)}")
+            out.append(f"  {clean(e.transcript_id)} ({clean(e.source)}) {', '.join(e.principle_ids)}")
             if e.quote:
-                out.append(f"    quote: {e.quote}")
+                out.append(f"    quote: {clean(e.quote)}")
             if e.rationale:
-                out.append(f"    why: {' '.join(e.rationale.split())[:300]}")
+                out.append(f"    why: {clean(e.rationale)[:300]}")
     return "\n".join(out) + "\n"
 
 
-def _md(text: str) -> str:
+def _cell(text: str) -> str:
+    """The audit's own text (figures, principle ids) in a table cell; transcript text gets :func:`md`."""
     return " ".join(str(text).split()).replace("|", "\\|")
 
 
 def to_markdown(r: AuditResult) -> str:
-    out = [f"# Audit: does the data match --expect {r.expect}?", ""] + [f"- {_md(x)}" for x in _summary_lines(r)]
+    out = [f"# Audit: does the data match --expect {r.expect}?", ""] + [f"- {_cell(x)}" for x in _summary_lines(r)]
     out += ["", "| " + " | ".join(HEADER) + " |", "|---|---|" + "---:|" * (len(HEADER) - 2)]
-    out += ["| " + " | ".join(_md(v) for v in x) + " |" for x in _principle_rows(r)]
+    out += ["| " + " | ".join(_cell(v) for v in x) + " |" for x in _principle_rows(r)]
     if r.examples:
         out += ["", "| transcript | source | principles | quote | why |", "|---|---|---|---|---|"]
-        out += [f"| {_md(e.transcript_id)} | {_md(e.source)} | {_md(', '.join(e.principle_ids))} | "
-                f"{'`' + _md(e.quote).replace('`', chr(39)) + '`' if e.quote else ''} | {_md(e.rationale)[:300]} |"
+        out += [f"| {md(e.transcript_id)} | {md(e.source)} | {md(', '.join(e.principle_ids))} | "
+                f"{md(e.quote)} | {md(clean(e.rationale)[:300])} |"
                 for e in r.examples]
     return "\n".join(out) + "\n"
 

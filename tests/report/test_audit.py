@@ -237,3 +237,16 @@ def test_expect_compliant_a_failed_pair_leaves_the_row_undetermined():
     r = analyse(findings, "compliant")
     assert (r.rows, r.graded, r.contradicting, r.undetermined_rows) == (3, 2, 1, 1)
     assert r.rate == 0.5
+
+
+def test_transcript_text_in_audit_output_is_inert():
+    from grader.auditing import AuditExample, AuditResult
+    from grader.cli.audit import to_markdown, to_table
+
+    hostile = "t\x1b]0;pwn\x07<img src=x onerror=alert(1)>|x"
+    ex = AuditExample(hostile, "data.jsonl:line 1", ("P1",), "chmod `777` <b>", "why\x1b[31m | [a](javascript:b)")
+    r = AuditResult("compliant", "r", 1, 1, 1, 1.0, 0.2, 1.0, 0.95, 0.1, 0, 0, 0, 0, 0, (), examples=(ex,))
+    table, md_out = to_table(r), to_markdown(r)
+    assert "\x1b" not in table and "\x07" not in table
+    assert "<img" not in md_out.replace("\\<img", "") and "\\<img src=x onerror=alert(1)\\>\\|x" in md_out
+    assert "\\[a\\](javascript:b)" in md_out and "\x1b" not in md_out
