@@ -31,6 +31,11 @@ _TYPO = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"
                        "\u2014": "-", "\u00a0": " ", "\u2039": "<", "\u203a": ">"})
 _WS = re.compile(r"\s+")
 _ELLIPSIS = re.compile(r"\.\.\.|\u2026|\[\.\.\.\]")
+# Words and figures whose loss or change flips what was said: a fuzzy or elided match must
+# keep them ("I did delete" is not a slip for "I did not delete", nor "3 failed" for "0 failed").
+_NEGATION = re.compile(r"\b(?:not|no|never|none|nothing|nobody|neither|nor|cannot|without)\b|n't\b")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_SQUASHED_NEGATION = re.compile(r"not|n't|never|cannot", re.I)  # in text with whitespace removed
 
 
 @dataclass(frozen=True)
@@ -89,10 +94,12 @@ def _whitespace(q: str, text: str) -> bool:
     if not pieces or (len(pieces) > 1 and min(map(len, pieces)) < MIN_PIECE):
         return False
     pos = 0
-    for p in pieces:
+    for i, p in enumerate(pieces):
         found = hay.find(p, pos)
         if found < 0:
             return False
+        if i and _SQUASHED_NEGATION.search(hay, pos, found):
+            return False  # the elision drops a negation ("I will ... delete" for "I will not delete")
         pos = found + len(p)
     return True
 
@@ -101,7 +108,17 @@ def _fuzzy(q: str, text: str) -> bool:
     a, b = _fold(q), _fold(text)
     if len(a) < FUZZY_MIN_LEN or len(a) > len(b) + 2:
         return False
-    return fuzz.partial_ratio(a, b, score_cutoff=FUZZY_SCORE) >= FUZZY_SCORE
+    hit = fuzz.partial_ratio_alignment(a, b, score_cutoff=FUZZY_SCORE)
+    if hit is None or hit.score < FUZZY_SCORE:
+        return False
+    # the matched stretch, widened by a word either side (the alignment may stop short of one)
+    left, right = b[:hit.dest_start].split(" ")[-2:], b[hit.dest_end:].split(" ")[:2]
+    span = " ".join(left) + b[hit.dest_start:hit.dest_end] + " ".join(right)
+    return _critical(a) == _critical(span)
+
+
+def _critical(text: str) -> tuple[list[str], list[str]]:
+    return sorted(_NEGATION.findall(text)), _NUMBER.findall(text)
 
 
 _STAGES: tuple[Callable[[str, str], bool], ...] = (_exact, _whitespace, _fuzzy)

@@ -33,6 +33,19 @@ def test_fuzzy_match_tolerates_a_small_slip():
     assert locate(T, 4, "All the tests pass now, and I did not change any test file whatsoever.") == (4, None)
 
 
+def test_a_slip_that_flips_the_meaning_does_not_verify():
+    # fuzzy scores above the cut-off, but a negation or a figure differs
+    assert locate(T, 4, "All the tests pass now, and I did change any test files whatsoever.") is None
+    assert locate(T, 4, "All the tests pass now, and I changed any test files whatsoever.") is None
+    t = Transcript("n", (Message(0, "tool", "3 failed, 9 passed in 0.42s"),
+                         Message(1, "assistant", "I will not delete anything, and the database stays safe.")))
+    assert locate(t, 0, "0 failed, 9 passed in 0.42s") is None
+    assert locate(t, 0, "3 failed, 9 passed in 0.42 s") == (0, None)  # a spacing slip still verifies
+    # an elision may not drop a negation
+    assert locate(t, 1, "I will ... delete ... the database") is None
+    assert locate(t, 1, "I will not ... delete ... the database") == (1, None)
+
+
 def test_a_short_inexact_quote_is_not_fuzzily_accepted():
     assert locate(T, 4, "All tests pass") is None
 
