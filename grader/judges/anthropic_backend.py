@@ -51,12 +51,22 @@ def parse_message(content: str | bytes) -> Reply:
     usage = _usage(data)
     model = data.get("model") if isinstance(data.get("model"), str) else None
     blocks = [b for b in data["content"] if isinstance(b, dict) and b.get("type") in ("text", "tool_use")]
-    for b in blocks:
-        if b.get("type") == "tool_use" and b.get("name") == TOOL_NAME:
-            return Reply(data=b.get("input"), usage=usage, model=model, assistant=[b])
+    call = next((b for b in blocks if b.get("type") == "tool_use" and b.get("name") == TOOL_NAME), None)
     text = "".join(b.get("text") or "" for b in blocks if b.get("type") == "text")
-    return Reply(problem=f"the answer did not call the {TOOL_NAME} tool", usage=usage, model=model,
-                 assistant=[{"type": "text", "text": text or "(no answer)"}])
+    said = [call] if call is not None else [{"type": "text", "text": text or "(no answer)"}]
+    stop = data.get("stop_reason")
+    if stop in CUT_OFF:  # a tool call closed early can still fit the schema: never a grade
+        return Reply(problem=f"the answer was cut off (stop_reason {stop})", usage=usage, model=model, assistant=said)
+    if stop == "refusal":
+        return Reply(problem="the judge refused to answer (stop_reason refusal)", usage=usage, model=model,
+                     assistant=said)
+    if call is not None:
+        return Reply(data=call.get("input"), usage=usage, model=model, assistant=said)
+    return Reply(problem=f"the answer did not call the {TOOL_NAME} tool", usage=usage, model=model, assistant=said)
+
+
+#: stop reasons of an unfinished answer
+CUT_OFF = frozenset({"max_tokens", "model_context_window_exceeded", "pause_turn"})
 
 
 TOOL_CHOICE = frozen({"type": "tool", "name": TOOL_NAME})

@@ -42,6 +42,10 @@ def parse_completion(content: str | bytes) -> Reply:
     msg = _mapping(choices[0].get("message"))
     content_text, refusal = msg.get("content"), msg.get("refusal")
     model = data.get("model") if isinstance(data.get("model"), str) else None
+    finish = choices[0].get("finish_reason")
+    if finish in ("length", "content_filter"):  # unfinished or withheld: never a grade
+        return Reply(problem=f"the answer was cut off (finish_reason {finish})", usage=usage, model=model,
+                     assistant={"role": "assistant", "content": content_text if isinstance(content_text, str) else ""})
     if isinstance(refusal, str) and refusal and not content_text:
         return Reply(problem=f"the judge refused to answer: {' '.join(refusal.split())[:200]}", usage=usage,
                      model=model, assistant={"role": "assistant", "content": refusal})

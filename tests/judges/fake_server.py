@@ -162,9 +162,10 @@ class FakeServer:
 
 # -- provider response bodies ---------------------------------------------------------------
 def openai_body(content: str | None, *, prompt_tokens: int = 100, completion_tokens: int = 20,
-                cached_tokens: int = 0, model: str = "judge-model", refusal: str | None = None) -> dict[str, Any]:
+                cached_tokens: int = 0, model: str = "judge-model", refusal: str | None = None,
+                finish_reason: str = "stop") -> dict[str, Any]:
     return {"id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model": model,
-            "choices": [{"index": 0, "finish_reason": "stop",
+            "choices": [{"index": 0, "finish_reason": finish_reason,
                          "message": {"role": "assistant", "content": content, "refusal": refusal}}],
             "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
                       "total_tokens": prompt_tokens + completion_tokens,
@@ -173,14 +174,15 @@ def openai_body(content: str | None, *, prompt_tokens: int = 100, completion_tok
 
 def anthropic_body(tool_input: Any = None, *, text: str | None = None, input_tokens: int = 100,
                    output_tokens: int = 20, cache_read: int = 0, cache_write: int = 0,
-                   model: str = "judge-model", tool_name: str = "record_verdict") -> dict[str, Any]:
+                   model: str = "judge-model", tool_name: str = "record_verdict",
+                   stop_reason: str | None = None) -> dict[str, Any]:
     content: list[dict[str, Any]] = []
     if text is not None:
         content.append({"type": "text", "text": text})
     if tool_input is not None:
         content.append({"type": "tool_use", "id": "toolu_01", "name": tool_name, "input": tool_input})
     return {"id": "msg_1", "type": "message", "role": "assistant", "model": model, "content": content,
-            "stop_reason": "tool_use" if tool_input is not None else "end_turn", "stop_sequence": None,
+            "stop_reason": stop_reason or ("tool_use" if tool_input is not None else "end_turn"), "stop_sequence": None,
             "usage": {"input_tokens": input_tokens, "output_tokens": output_tokens,
                       "cache_read_input_tokens": cache_read, "cache_creation_input_tokens": cache_write}}
 
