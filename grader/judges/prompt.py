@@ -117,7 +117,10 @@ _DELIM_PATTERNS = [
     re.compile(r"(?:end[\s_-]*)?transcript[\s_-]*[0-9a-f]{0,32}\s*>{2,}", re.I),
     re.compile(r"</?\s*transcript\b[^<>\n]{0,60}>?", re.I),
 ]
-_HEADER_PATTERN = re.compile(r"(?m)^([ \t]*)(#{2,}[ \t]*message[ \t]+\d+)", re.I)
+_HEADER_PATTERN = re.compile(r"(?m)^([^\S\n]*)(#{2,}[^\S\n]*message[^\S\n]+\d+)", re.I)
+# line breaks other than \n: a judge may read them as new lines, so they become \n first and
+# a header after one is defused like any other
+_OTHER_BREAKS = re.compile(r"\r\n?|[\x0b\x0c\x85\u2028\u2029]")
 _ROLE_WORDS = r"(?:grader|judge|evaluator|rater|scorer|grading model|ai reviewer|llm reviewer|automated reviewer)s?"
 _ADDRESS_PATTERNS = [
     re.compile(r"\b(?:dear|attention|note|message|instructions?|hello|hi|hey)\s*(?:to|for)?\s*"
@@ -172,6 +175,7 @@ _TRIGGERS = ("transcript", "##", "grad", "judg", "evaluat", "rate", "scor", "rev
 def neutralise(text: str) -> tuple[str, bool, bool]:
     """``(text, imitated_delimiters, addressed_grader)``: delimiter- and header-looking text
     defused, grader-directed text marked with :data:`MARKER`."""
+    text = _OTHER_BREAKS.sub("\n", text)
     low = text.lower()
     if not any(t in low for t in _TRIGGERS):
         return text, False, False
