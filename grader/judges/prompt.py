@@ -334,9 +334,10 @@ def build_prompt(transcript: Transcript | RenderedTranscript, principles: Sequen
 
 
 def reask_text(problems: Sequence[str], principle_ids: Sequence[str], mode: str) -> str:
-    """The correction message appended when an answer is off-contract."""
+    """The correction message appended when an answer is off-contract. The problems quote
+    the answer (which may echo the transcript), so they are neutralised like transcript text."""
     which = f" for principle(s) {', '.join(principle_ids)}" if mode == MODE_BATCHED else ""
-    return REASK_TEMPLATE.format(problems="; ".join(problems), which=which)
+    return REASK_TEMPLATE.format(problems=neutralise("; ".join(problems))[0], which=which)
 
 
 def approx_tokens(text: str) -> int:
