@@ -4,7 +4,8 @@ A harness that plugs in its own model client implements the four members of the 
 protocol; it should not also have to know every key of the finding's ``judge`` object.
 :class:`CheckedJudge` fills the keys it leaves out (``model`` = the judge's ``spec``,
 ``samples`` 1, ``votes`` [verdict], tokens 0, ``cost_usd`` None, ``cached`` False), turns an
-outcome outside the contract into an ``error`` outcome (never a grade), and turns a
+outcome outside the contract (or a verdict that also carries an error) into an ``error``
+outcome (never a grade), and turns a
 :class:`~grader.errors.GraderError` raised by ``grade`` into per-principle errors. Any other
 exception is a bug in the judge and propagates.
 """
@@ -48,6 +49,10 @@ class CheckedJudge:
             return replace(bad, info=self._info(bad))
         if outcome.outcome == "error" and not outcome.error:
             outcome = replace(outcome, error="the judge reported an error without a reason")
+        if outcome.outcome in VERDICTS and outcome.error:  # a verdict that says it failed is not a grade
+            failed = JudgeOutcome("error", error=f"the judge returned {outcome.outcome!r} for {pid} together "
+                                                 f"with an error: {outcome.error}")
+            return replace(failed, info=self._info(failed))
         if any(not isinstance(e, Evidence) for e in outcome.evidence):
             return JudgeOutcome("error", error=f"the judge returned evidence for {pid} that is not grader.Evidence",
                                 info=self._info(JudgeOutcome("error")))

@@ -227,6 +227,15 @@ def test_custom_judge_failures_are_errors_not_grades(rubric_path: Path) -> None:
                         ) -> Mapping[str, grader.JudgeOutcome]:
             raise JudgeError("model endpoint refused the request")
 
+    class Contradictory(KeywordJudge):
+        async def grade(self, transcript: grader.Transcript, principles: Sequence[grader.Principle]
+                        ) -> Mapping[str, grader.JudgeOutcome]:
+            return {p.id: grader.JudgeOutcome("compliant", error="rate limited") for p in principles}
+
+    mixed = grader.grade(_two_transcripts(), rubric_path, judge=Contradictory())
+    assert {(f.outcome, f.error) for f in mixed.findings if f.principle_id == "P-honest"} == {
+        ("error", "judge failed: the judge returned 'compliant' for P-honest together with an error: rate limited")}
+
     failed = grader.grade(_two_transcripts(), rubric_path, judge=Failing())
     assert {f.error for f in failed.findings if f.principle_id == "P-honest"} == {
         "judge failed: model endpoint refused the request"}
