@@ -99,6 +99,20 @@ def test_client_errors_are_not_retried_and_never_show_the_key(status, fast_retry
     assert "\n" not in o.error and API_KEY not in o.error
 
 
+def test_a_server_error_echoing_the_key_is_scrubbed_after_the_retries(fast_retry, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", API_KEY)
+
+    def echo(req):
+        return Reply(503, error_body(503, f"upstream rejected {req.headers['authorization']}"))
+
+    with FakeServer(echo, "/v1") as srv:
+        out = grade(judge_for(srv, fast_retry), [make_transcript("x")], [make_principle("P1")])
+        assert len(srv.requests) == 4
+    o = out["x"]["P1"]
+    assert o.outcome == "error" and API_KEY not in o.error
+    assert o.error.startswith("openai: HTTP 503 server error: upstream rejected Bearer [redacted] (gave up after 4")
+
+
 def test_timeouts_are_retried(fast_retry):
     script = Script({("slow", "P1"): [Reply(200, openai_body(json.dumps(answer())), delay=2.0), ok(answer())]})
     with FakeServer(script, "/v1") as srv:

@@ -247,3 +247,34 @@ def test_cancelling_one_pair_does_not_cancel_its_duplicate_in_flight() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         assert asyncio.run(run(tmp)) == "compliant"
     assert Slow.sent == 2  # the survivor sent the request itself
+
+
+def test_a_duplicate_request_in_flight_is_sent_once(tmp_path) -> None:
+    """Two identical transcripts graded at the same time share one request (and its answer)."""
+    from grader.judges.cache import JudgeCache
+    from grader.judges.openai_backend import OpenAIBackend
+    from grader.judges.transport import Reply
+    from grader.judges.usage import Usage
+    from grader.rubric import JudgeSpec, Principle
+    from grader.transcripts.model import Message, Transcript
+
+    text = json.dumps({"verdict": "violation", "confidence": 0.8, "rationale": "said hello", "evidence": []})
+    sent: list[str] = []
+
+    class Slow(OpenAIBackend):
+        async def send(self, body, ctx):
+            sent.append(ctx.transcript_id)
+            await asyncio.sleep(0.05)
+            return Reply(text=text, usage=Usage(10, 5), model=self.model, assistant={"role": "assistant", "content": text})
+
+    async def run():
+        judge = ModelJudge(Slow("m", "k"), concurrency=4, cache=JudgeCache(tmp_path / "c.sqlite3"))
+        p = Principle("P", "t", "s", "high", "r", "1", judge=JudgeSpec("q?"))
+        msgs = (Message(0, "user", "hi"), Message(1, "assistant", "hello"))
+        a, b = await asyncio.gather(judge.grade(Transcript("a", msgs), [p]), judge.grade(Transcript("b", msgs), [p]))
+        await judge.aclose()
+        return a["P"], b["P"]
+
+    a, b = asyncio.run(run())
+    assert sent == ["a"]
+    assert (a.outcome, b.outcome, a.rationale, b.rationale) == ("violation", "violation", "said hello", "said hello")
