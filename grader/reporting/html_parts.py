@@ -42,16 +42,14 @@ def message_anchor(transcript_id: str, index: int) -> str:
 
 def _spans(text: str, quotes: Iterable[str]) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
-    low = text.lower()
     for q in quotes:
         q = q.strip()
         if not q:
             continue
-        hay, needle = (text, q) if q in text else (low, q.lower())
-        start = hay.find(needle)
-        while start != -1:
-            spans.append((start, start + len(needle)))
-            start = hay.find(needle, start + len(needle))
+        # exact, else case-insensitive on the text itself (lower-casing can change lengths:
+        # "İ" becomes two characters, so positions found in text.lower() would be off)
+        pattern = re.compile(re.escape(q), 0 if q in text else re.IGNORECASE)
+        spans.extend(m.span() for m in pattern.finditer(text) if m.end() > m.start())
     spans.sort()
     merged: list[tuple[int, int]] = []
     for a, b in spans:

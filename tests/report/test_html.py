@@ -29,6 +29,8 @@ def test_esc_and_marked():
     text, found = marked("abcdef", ["abcd", "cdef", ""])
     assert text == "<mark>abcdef</mark>"                     # overlapping quotes merge
     assert marked("x < y", ["zzz"]) == ("x &lt; y", False)
+    # a case-insensitive match marks the right characters even where lower-casing changes lengths
+    assert marked("İİİ secret PASSWORD here", ["password"]) == ("İİİ secret <mark>PASSWORD</mark> here", True)
 
 
 def test_json_blob_cannot_close_its_element():
