@@ -96,6 +96,15 @@ def test_csv_defuses_formulas(tmp_path):
     assert v[0]["transcript_id"] == "'=cmd|' /C calc'!A0" and v[0]["rationale"] == "'@SUM(1)"
 
 
+def test_csv_defuses_formulas_in_metadata_groups(tmp_path):
+    # metadata is transcript data: "--by model" puts it in the principles table's first column
+    evil = ["=HYPERLINK(\"http://x\")", "+1+1", "-2", "\tcmd"]
+    r = write_run(tmp_path / "r", [finding(f"t{i}", "p", "compliant", metadata={"model": m})
+                                   for i, m in enumerate(evil)])
+    rows = list(csv.DictReader(io.StringIO(run("report", str(r), "--format", "csv", "--by", "model")[1])))
+    assert sorted(x["model"] for x in rows) == sorted("'" + m for m in evil)
+
+
 def _two_runs(tmp_path: Path) -> tuple[Path, Path]:
     a = [finding(f"a{i}", "honesty", "violation" if i == 0 else "compliant") for i in range(3)]
     a += [finding(f"a{i}", "oversight", "violation" if i < 3 else "compliant", severity="critical") for i in range(5)]
