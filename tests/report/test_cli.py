@@ -200,3 +200,17 @@ def test_compare_by_group(tmp_path):
     assert rows["m1"]["p_value_adjusted"] == pytest.approx(24 / 28) and rows["m2"]["p_value_adjusted"] == 1.0
     code, _, err = run("compare", str(ra), str(rb), "--by", "nope")
     assert code == 2 and "--by nope" in err
+
+
+def test_confidence_and_test_options_reach_the_statistics(tmp_path):
+    # 0 of 10 at 90%: the Wilson upper bound is z^2 / (n + z^2) with z = 1.6448536 -> 0.212942
+    r = write_run(tmp_path / "r", [finding(f"t{i}", "p", "compliant") for i in range(10)])
+    rows = list(csv.DictReader(io.StringIO(run("report", str(r), "--format", "csv", "--confidence", "0.9")[1])))
+    assert float(rows[0]["ci_high"]) == pytest.approx(0.21294197, abs=1e-7)
+    # 2/4 vs 0/4, pooled two-proportion z-test: z = 0.5 / sqrt(0.25 * 0.75 * 0.5) = 1.63299, p = 0.102470
+    two = write_run(tmp_path / "two", [finding(f"a{i}", "p", "violation" if i < 2 else "compliant",
+                                               metadata={"model": "a"}) for i in range(4)]
+                    + [finding(f"b{i}", "p", "compliant", metadata={"model": "b"}) for i in range(4)])
+    cmp = list(csv.DictReader(io.StringIO(run("report", str(two), "--format", "csv", "--by", "model",
+                                              "--table", "comparison", "--test", "z")[1])))
+    assert cmp[0]["test"] == "z" and float(cmp[0]["p_value"]) == pytest.approx(0.10247043, abs=1e-7)
