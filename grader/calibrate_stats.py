@@ -46,9 +46,6 @@ class Confusion:
     def n(self) -> int:
         return self.tp + self.fp + self.fn + self.tn
 
-    def as_array(self) -> np.ndarray:
-        return np.array([self.tp, self.fp, self.fn, self.tn], dtype=float)
-
 
 def metric_arrays(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, tn: np.ndarray) -> dict[str, np.ndarray]:
     """Every metric of :data:`METRICS` for arrays of cell counts (elementwise; NaN where undefined)."""

@@ -11,7 +11,6 @@ import math
 import re
 from typing import Any, Iterable, Sequence
 
-import pandas as pd
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -237,7 +236,3 @@ def render_table(r: Report, quote_limit: int = 200) -> str:
 
 def render_comparison_md(c: Comparison) -> str:
     return "\n".join(comparison_md(c)).rstrip() + "\n"
-
-
-def frame_to_text(df: pd.DataFrame) -> str:  # pragma: no cover - debugging helper
-    return df.to_string()
