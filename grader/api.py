@@ -317,12 +317,14 @@ async def _grade_objects(engine: Any, transcripts: Any, opts: _Options, rub: "Ru
                          paths: list[str] | None) -> Results:
     """Grade inputs that include Transcript objects: into memory, or into a new run folder
     (findings appended as they are produced) when ``run_dir`` is set."""
+    from .engine import versions
     from .results import MemorySink, RunFolder, Sink
 
     judge = engine.judge
     run_id = new_run_id()
     manifest: dict[str, Any] = {
-        "run_id": run_id, "grader_version": _version(), "started_at": now_iso(), "ended_at": None,
+        "run_id": run_id, "grader_version": _version(), "versions": versions(), "started_at": now_iso(),
+        "ended_at": None,
         "status": "running", "inputs": paths or [],
         "options": {"format": opts.format, "limit": opts.limit, "sample": opts.sample, "seed": opts.seed,
                     "tags": dict(tags)},

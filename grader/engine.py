@@ -7,10 +7,8 @@ results.jsonl, so an interrupted run (even kill -9) ends with every pair exactly
 from __future__ import annotations
 
 import asyncio
-import datetime as _dt
 import os
 import random
-import uuid
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -22,6 +20,7 @@ from .checkrun import CheckRunner, CheckStage, findings_for, init_worker, run_ch
 from .errors import InputError, RunFolderError, UsageError
 from .judges.base import Judge, JudgeOutcome
 from .results import InputErrorRecord, RunFolder, Sink
+from .results_api import new_run_id, now_iso, rubric_manifest
 from .rubric import Principle, Rubric
 from .transcripts.load import input_change, input_files, iter_inputs
 from .transcripts.model import Transcript
@@ -98,10 +97,6 @@ def versions() -> dict[str, str | None]:
     return out
 
 
-def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-
-
 def _select(items: Iterator[Transcript | InputError], options: GradeOptions,
             on_error: Callable[[InputError], None]) -> Iterator[Transcript]:
     """Apply --limit and --sample (seeded reservoir sampling), pass errors to on_error."""
@@ -150,11 +145,6 @@ class _Ids:
         if new_id == t.id and not tags:
             return t
         return replace(t, id=new_id, metadata={**t.metadata, **tags})
-
-
-def _manifest_rubrics(rubrics: Sequence[Rubric]) -> list[dict[str, Any]]:
-    return [{"id": r.id, "version": r.version, "sha256": r.sha256, "path": r.path,
-             "principles": [p.id for p in r.principles]} for r in rubrics]
 
 
 class Engine:
@@ -209,7 +199,7 @@ class Engine:
         if self.options.resume:
             folder = RunFolder.open(run_dir, for_append=True)
             manifest = folder.read_manifest()
-            want = {r["id"]: r["sha256"] for r in _manifest_rubrics(self.rubrics)}
+            want = {r["id"]: r["sha256"] for r in rubric_manifest(self.rubrics)}
             have = {r["id"]: r["sha256"] for r in manifest.get("rubrics", [])}
             if want != have:
                 raise RunFolderError(f"{run_dir}: --resume with other rubrics than the run used ({sorted(have)})")
@@ -221,7 +211,7 @@ class Engine:
             if change:
                 raise RunFolderError(f"{run_dir}: --resume needs the inputs as they were: {change} since the run; "
                                      "grade into a new run folder")
-            manifest.setdefault("resumed_at", []).append(_now())
+            manifest.setdefault("resumed_at", []).append(now_iso())
             manifest["status"] = "running"
             manifest["judge"] = judge_settings
             folder.write_manifest(manifest)
@@ -232,11 +222,11 @@ class Engine:
             return folder, manifest, done
         folder = RunFolder.create(run_dir)
         manifest = {
-            "run_id": _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6],
-            "grader_version": __version__, "versions": versions(), "started_at": _now(), "ended_at": None,
+            "run_id": new_run_id(),
+            "grader_version": __version__, "versions": versions(), "started_at": now_iso(), "ended_at": None,
             "status": "running",
             "inputs": inputs, "input_files": [list(f) for f in input_files(inputs, self.options.format)],
-            "options": settings, "rubrics": _manifest_rubrics(self.rubrics),
+            "options": settings, "rubrics": rubric_manifest(self.rubrics),
             "judge": judge_settings,
         }
         folder.write_manifest(manifest)
@@ -254,7 +244,7 @@ class Engine:
             usage = {k: (usage.get(k) or 0) + (prev.get(k) or 0) for k in set(usage) | set(prev)
                      if isinstance(usage.get(k, 0) or 0, (int, float)) and isinstance(prev.get(k, 0) or 0, (int, float))}
         manifest.update({
-            "ended_at": _now(), "status": "complete",
+            "ended_at": now_iso(), "status": "complete",
             "counts": {"transcripts": len(transcripts), "pairs": sum(outcomes.values()),
                        "input_errors": n_errors, "outcomes": dict(outcomes), "flags": dict(flags),
                        "by_principle": {k: dict(v) for k, v in by_principle.items()}},
