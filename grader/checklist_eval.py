@@ -186,14 +186,7 @@ def load_calibration(path: str | Path) -> Mapping[str, Any]:
     from .calibration import RESULT_KIND
 
     p = Path(path)
-    try:
-        doc = json.loads(p.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e:
-        raise checklist_error(p, f"line {e.lineno} column {e.colno}", f"invalid JSON: {e.msg}") from None
-    except UnicodeDecodeError as e:
-        raise checklist_error(p, "", f"not UTF-8 text ({e.reason} at byte {e.start})") from None
-    except OSError as e:
-        raise checklist_error(p, "", f"cannot read: {e.strerror}") from None
+    doc = _read_doc(p)
     if not isinstance(doc, dict) or doc.get("kind") != RESULT_KIND:
         raise checklist_error(p, "kind", f"not a calibration result (expected kind {RESULT_KIND!r}, "
                                          "written by grader calibrate -o FILE)")
