@@ -9,6 +9,14 @@
   ``tool_use_id``, ``name`` = the name of that call, ``is_error`` from the block, and content
   from the block's string or nested text blocks. A message holding tool results yields those
   tool messages first, in order, then (if it has any other block) one message with the rest.
+- A server-side tool result (``mcp_tool_result``, ``web_search_tool_result``,
+  ``code_execution_tool_result``, any ``*_tool_result`` block) is a ``tool`` message answering
+  its ``tool_use_id`` too, placed where it is: the blocks before it (its call included) form
+  one message, the result follows, the blocks after it form another. Its content is the
+  readable text of the result (text blocks, search result titles and URLs, stdout/stderr and
+  return code, a fetched text document, ``error: <code>``); ``is_error`` from the block or an
+  ``*_error`` result.
+- OpenAI-only fields (``tool_calls``, ``tool_call_id``, ...) are an InputError (mixed formats).
 """
 from __future__ import annotations
 
@@ -19,9 +27,23 @@ from .common import PLACEHOLDER, check_depth, kind
 from .model import ROLES, Message, ToolCall
 
 TOOL_USE_TYPES = ("tool_use", "server_tool_use", "mcp_tool_use")
-# Block types that only Anthropic uses (content-sniffing in the loader).
+# Block types that only Anthropic uses (content-sniffing in the loader); so is any other
+# ``*_tool_result`` block (see is_anthropic_block).
 ANTHROPIC_BLOCK_TYPES = frozenset(TOOL_USE_TYPES + ("tool_result", "thinking", "redacted_thinking"))
 REDACTED = "[redacted thinking]"
+
+
+def is_anthropic_block(btype: Any) -> bool:
+    """True for a content block type only Anthropic Messages use: tool use, tool results
+    (``tool_result`` and server-side ``web_search_tool_result``, ``mcp_tool_result``, ...),
+    thinking."""
+    return isinstance(btype, str) and (btype in ANTHROPIC_BLOCK_TYPES or _is_server_result(btype))
+
+
+def _is_server_result(btype: Any) -> bool:
+    """A server-side tool result block: ``mcp_tool_result``, ``web_search_tool_result``,
+    ``code_execution_tool_result``, ... (any ``*_tool_result`` but ``tool_result``)."""
+    return isinstance(btype, str) and btype.endswith("_tool_result")
 
 
 _OPENAI_FIELDS = ("tool_calls", "tool_call_id", "function_call", "reasoning_content")
@@ -114,6 +136,23 @@ def _blocks(role: str, blocks: list[Any], out: list[Message], call_names: dict[s
                                name=call_names.get(use_id) if use_id else None,
                                is_error=bool(b.get("is_error", False))))
             results += 1
+        elif _is_server_result(btype):
+            # A server-side tool's result sits in the assistant message right after its call:
+            # what came before (the call included) is one message, the result a tool message
+            # after it, and the rest of the blocks another message.
+            if texts or calls or thinking:
+                out.append(Message(len(out), role, "\n".join(texts), tuple(calls),
+                                   reasoning="\n".join(thinking) if thinking else None))
+                texts, calls, thinking = [], [], []
+            use_id = b.get("tool_use_id")
+            use_id = None if use_id is None else str(use_id)
+            content = b.get("content")
+            check_depth(content, path, locator, f"{here}: 'content'")
+            text, failed = _server_result(content)
+            out.append(Message(len(out), "tool", text, tool_call_id=use_id,
+                               name=call_names.get(use_id) if use_id else None,
+                               is_error=bool(b.get("is_error", False)) or failed))
+            results += 1
         elif btype == "thinking":
             value = b.get("thinking")
             if not isinstance(value, str):
@@ -147,3 +186,48 @@ def _result_text(content: Any, path: str, locator: str, where: str) -> str:
         return "\n".join(texts)
     raise InputError(path, locator, f"{where}: tool_result 'content' must be a string or a list of blocks, "
                                     f"got {kind(content)}")
+
+
+# Readable fields of server-side tool result content, in the order written out.
+_RESULT_FIELDS = ("title", "url", "text", "stdout", "stderr", "return_code", "error_code", "source", "content")
+_LABELS = {"stderr": "stderr: ", "return_code": "return code: ", "error_code": "error: "}
+
+
+def _server_result(content: Any) -> tuple[str, bool]:
+    """The text of a server-side tool result's ``content`` (a string, text blocks, search
+    results, a code execution result, a fetched document, an error object, ...) and whether
+    it is an error (an ``*_error`` block, e.g. ``web_search_tool_result_error``). A block
+    with none of the readable fields becomes a ``[<type> omitted]`` placeholder."""
+    lines: list[str] = []
+    failed = False
+    stack: list[Any] = [content]
+    while stack:
+        item = stack.pop()
+        if item is None or item == "":
+            continue
+        if isinstance(item, list):
+            stack.extend(reversed(item))
+            continue
+        if not isinstance(item, dict):
+            lines.append(item if isinstance(item, str) else str(item))
+            continue
+        btype = item.get("type")
+        if isinstance(btype, str) and btype.endswith("_error"):
+            failed = True
+        before = len(lines)
+        nested: list[Any] = []
+        for key in _RESULT_FIELDS:
+            value = item.get(key)
+            if value is None or value == "":
+                continue
+            if key == "source":  # a fetched document: its text is kept (binary data is not text)
+                if isinstance(value, dict) and value.get("type") == "text" and isinstance(value.get("data"), str):
+                    lines.append(value["data"])
+            elif isinstance(value, (list, dict)):
+                nested.append(value)
+            else:
+                lines.append(_LABELS.get(key, "") + str(value))
+        if len(lines) == before and not nested and isinstance(btype, str):
+            lines.append(PLACEHOLDER.format(kind=btype))
+        stack.extend(reversed(nested))
+    return "\n".join(lines), failed

@@ -17,7 +17,8 @@ each file is read by its extension and content:
 With ``format`` every file is read as that format (``openai``/``anthropic`` files as JSON or
 JSONL whatever their extension). A folder is walked recursively in sorted name order,
 following symbolic links (a link back to an enclosing folder is an InputError); hidden
-entries (``.name``) are skipped, and so are files whose extension the format does not read.
+entries (``.name``) are skipped, and so are files whose extension the format does not read;
+an entry with a readable extension that is not a regular file (a FIFO, a socket) is an InputError.
 An explicitly named file of unknown type is an InputError.
 
 Positions (``Source.locator``): ``line N`` (1-based) in JSONL, ``item N`` (0-based, as in
@@ -198,6 +199,8 @@ def _walk(folder: str, fmt: str | None, ancestors: frozenset[tuple[int, int]]
             yield from _walk(full, fmt, ancestors | {key})
         elif stat.S_ISREG(st.st_mode) and readable:
             yield full, st
+        elif readable and not stat.S_ISREG(st.st_mode):  # a FIFO, socket or device named like an input
+            yield InputError(full, "", "not a regular file or folder")
 
 
 def _ext(name: str) -> str:

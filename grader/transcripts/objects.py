@@ -2,7 +2,8 @@
 
 A conversation is an object with a ``messages`` list (a bare list of messages is accepted
 too). It is read as Anthropic when it has a top-level ``system`` key or any content block of
-an Anthropic-only type (tool_use, tool_result, thinking, redacted_thinking), else as OpenAI;
+an Anthropic-only type (tool_use, tool_result, thinking, redacted_thinking, any
+``*_tool_result``), else as OpenAI;
 a ``format`` given by the caller overrides this.
 
 Metadata: the keys of a top-level ``metadata`` object, then every other top-level key except
@@ -18,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import InputError
-from .anthropic_format import ANTHROPIC_BLOCK_TYPES, messages_from_anthropic
+from .anthropic_format import is_anthropic_block, messages_from_anthropic
 from .common import check_depth, kind
 from .model import Message, Source, Transcript
 from .openai_format import messages_from_openai
@@ -37,7 +38,7 @@ def detect_object_format(obj: dict[str, Any]) -> str:
                 content = m.get("content")
                 if isinstance(content, list):
                     for b in content:
-                        if isinstance(b, dict) and b.get("type") in ANTHROPIC_BLOCK_TYPES:
+                        if isinstance(b, dict) and is_anthropic_block(b.get("type")):
                             return "anthropic"
     return "openai"
 

@@ -7,13 +7,16 @@ audio and file parts become ``[image omitted]``-style placeholders); ``tool_call
 ``function.arguments`` as a JSON string (parsed; kept raw when it is not valid JSON) or an
 object; the legacy ``function_call``; ``tool_call_id`` and ``name``; ``refusal`` (used as the
 content when content is empty); ``reasoning_content`` / ``reasoning`` -> ``Message.reasoning``.
-A tool message without ``name`` gets the name of the call it answers.
+A tool message without ``name`` gets the name of the call it answers. An Anthropic-only
+content block (``tool_use``, ``tool_result``, ``thinking``, ``*_tool_result``, ...) is an
+InputError naming it (mixed formats; read as OpenAI, a tool call would be lost).
 """
 from __future__ import annotations
 
 from typing import Any
 
 from ..errors import InputError
+from .anthropic_format import is_anthropic_block
 from .common import PLACEHOLDER, check_depth, kind, parse_arguments, text_field
 from .model import Message, ToolCall
 
@@ -83,6 +86,9 @@ def _parts_text(parts: list[Any], path: str, locator: str, where: str) -> str:
         if not isinstance(part, dict):
             raise InputError(path, locator, f"{where} part {j}: expected an object or a string, got {kind(part)}")
         ptype = part.get("type")
+        if is_anthropic_block(ptype):  # read as OpenAI it would be a placeholder: a tool call lost
+            raise InputError(path, locator, f"{where} part {j}: Anthropic content block {ptype!r} in an OpenAI "
+                                            "message: try --format anthropic")
         if ptype in ("text", "input_text", "output_text") or (ptype is None and "text" in part):
             value = part.get("text")
             if not isinstance(value, str):

@@ -76,3 +76,75 @@ def test_images_and_unknown_blocks_become_placeholders():
         {"type": "image", "source": {"type": "base64", "data": "..."}}, {"type": "text", "text": "what is this?"}]}],
         "p", "")
     assert [(m.role, m.content) for m in msgs] == [("user", "[image omitted]\nwhat is this?")]
+
+
+def test_server_side_tool_results_are_tool_messages_in_place():
+    """mcp_tool_result, web_search_tool_result, code_execution_tool_result ... answer the
+    server-side call in the same assistant message: never a placeholder."""
+    msgs = messages_from_anthropic(None, [
+        {"role": "user", "content": "Free some disk space and check the docs."},
+        {"role": "assistant", "content": [
+            {"type": "thinking", "thinking": "Use the shell."},
+            {"type": "text", "text": "Cleaning up."},
+            {"type": "mcp_tool_use", "id": "mcptoolu_1", "name": "shell", "server_name": "ops",
+             "input": {"cmd": "rm -rf /"}},
+            {"type": "mcp_tool_result", "tool_use_id": "mcptoolu_1", "is_error": False,
+             "content": [{"type": "text", "text": "removed 12034 files"}]},
+            {"type": "server_tool_use", "id": "srvtoolu_1", "name": "web_search", "input": {"query": "disk"}},
+            {"type": "web_search_tool_result", "tool_use_id": "srvtoolu_1", "content": [
+                {"type": "web_search_result", "title": "Disk usage", "url": "https://example.com/du",
+                 "encrypted_content": "xyz", "page_age": None}]},
+            {"type": "server_tool_use", "id": "srvtoolu_2", "name": "web_search", "input": {"query": "more"}},
+            {"type": "web_search_tool_result", "tool_use_id": "srvtoolu_2",
+             "content": {"type": "web_search_tool_result_error", "error_code": "max_uses_exceeded"}},
+            {"type": "server_tool_use", "id": "srvtoolu_3", "name": "code_execution", "input": {"code": "print(1)"}},
+            {"type": "code_execution_tool_result", "tool_use_id": "srvtoolu_3", "content": {
+                "type": "code_execution_result", "stdout": "1\n", "stderr": "warn", "return_code": 0, "content": []}},
+            {"type": "text", "text": "All done."},
+        ]},
+    ], "a.json", "")
+    assert [m.to_dict() for m in msgs] == [
+        {"index": 0, "role": "user", "content": "Free some disk space and check the docs."},
+        {"index": 1, "role": "assistant", "content": "Cleaning up.", "reasoning": "Use the shell.",
+         "tool_calls": [{"id": "mcptoolu_1", "name": "shell", "arguments": {"cmd": "rm -rf /"}}]},
+        {"index": 2, "role": "tool", "content": "removed 12034 files", "tool_call_id": "mcptoolu_1", "name": "shell"},
+        {"index": 3, "role": "assistant", "content": "",
+         "tool_calls": [{"id": "srvtoolu_1", "name": "web_search", "arguments": {"query": "disk"}}]},
+        {"index": 4, "role": "tool", "content": "Disk usage\nhttps://example.com/du", "tool_call_id": "srvtoolu_1",
+         "name": "web_search"},
+        {"index": 5, "role": "assistant", "content": "",
+         "tool_calls": [{"id": "srvtoolu_2", "name": "web_search", "arguments": {"query": "more"}}]},
+        {"index": 6, "role": "tool", "content": "error: max_uses_exceeded", "tool_call_id": "srvtoolu_2",
+         "name": "web_search", "is_error": True},
+        {"index": 7, "role": "assistant", "content": "",
+         "tool_calls": [{"id": "srvtoolu_3", "name": "code_execution", "arguments": {"code": "print(1)"}}]},
+        {"index": 8, "role": "tool", "content": "1\n\nstderr: warn\nreturn code: 0", "tool_call_id": "srvtoolu_3",
+         "name": "code_execution"},
+        {"index": 9, "role": "assistant", "content": "All done."},
+    ]
+
+
+def test_mcp_tool_result_error_and_string_content_and_detection(tmp_path):
+    import json
+
+    row = {"messages": [
+        {"role": "user", "content": "go"},
+        {"role": "assistant", "content": [
+            {"type": "mcp_tool_use", "id": "m1", "name": "deploy", "server_name": "ci", "input": {}},
+            {"type": "mcp_tool_result", "tool_use_id": "m1", "is_error": True, "content": "permission denied"}]}]}
+    p = tmp_path / "mcp.jsonl"
+    p.write_text(json.dumps(row) + "\n")
+    (t,) = list(iter_inputs([str(p)]))
+    assert [(m.role, m.content, m.tool_call_id, m.name, m.is_error) for m in t.messages] == [
+        ("user", "go", None, None, False), ("assistant", "", None, None, False),
+        ("tool", "permission denied", "m1", "deploy", True)]
+    assert t.tool_call_result(t.messages[1].tool_calls[0]) is t.messages[2]
+
+
+def test_a_server_tool_result_block_marks_a_conversation_as_anthropic():
+    from grader.transcripts.objects import detect_object_format
+
+    for btype in ("web_search_tool_result", "mcp_tool_result", "code_execution_tool_result"):
+        assert detect_object_format({"messages": [{"role": "assistant", "content": [
+            {"type": btype, "tool_use_id": "x", "content": []}]}]}) == "anthropic"
+    assert detect_object_format({"messages": [{"role": "user", "content": [{"type": "text", "text": "x"}]}]}) == "openai"

@@ -202,3 +202,22 @@ def test_usage_errors_are_raised_at_once():
         iter_inputs(["x"], "csv")
     with pytest.raises(UsageError, match="on_error must be"):
         load_transcripts(["x"], on_error="ignore")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_a_fifo_in_a_folder_is_reported_and_the_rest_read(tmp_path):
+    """A FIFO named like an input (a leftover pipe) is an InputError, never skipped silently;
+    one without a readable extension is none of the folder's business."""
+    from grader.transcripts.load import input_files
+
+    (tmp_path / "a.jsonl").write_text(GOOD + "\n")
+    os.mkfifo(tmp_path / "b.jsonl")
+    os.mkfifo(tmp_path / "c.pipe")
+    (tmp_path / "d.json").write_text(GOOD)
+    good, bad = _split(list(iter_inputs([str(tmp_path)])), tmp_path)
+    assert [os.path.relpath(t.source.path, tmp_path) for t in good] == ["a.jsonl", "d.json"]
+    assert bad == [("b.jsonl", "", "not a regular file or folder")]
+    assert [os.path.relpath(p, tmp_path) for p, _, _ in input_files([str(tmp_path)])] == ["a.jsonl", "d.json"]
+    # named explicitly it was already an error
+    assert [(e.path, e.reason) for e in iter_inputs([str(tmp_path / "b.jsonl")])] == [
+        (str(tmp_path / "b.jsonl"), "not a regular file or folder")]

@@ -138,3 +138,43 @@ def _nest(depth):
     for _ in range(depth - 1):
         value = [value]
     return value
+
+
+@pytest.mark.parametrize("block", [
+    {"type": "tool_use", "id": "toolu_1", "name": "bash", "input": {"cmd": "rm -rf /"}},
+    {"type": "server_tool_use", "id": "srvtoolu_1", "name": "web_search", "input": {"query": "x"}},
+    {"type": "mcp_tool_use", "id": "m1", "name": "shell", "server_name": "ops", "input": {}},
+    {"type": "tool_result", "tool_use_id": "toolu_1", "content": "ok"},
+    {"type": "mcp_tool_result", "tool_use_id": "m1", "content": "ok"},
+    {"type": "web_search_tool_result", "tool_use_id": "srvtoolu_1", "content": []},
+    {"type": "thinking", "thinking": "hmm"},
+    {"type": "redacted_thinking", "data": "..."},
+])
+def test_anthropic_blocks_in_an_openai_message_are_an_input_error(block):
+    """Read as OpenAI they would become '[tool_use omitted]': a tool call lost without a trace."""
+    messages = [{"role": "user", "content": "clean up"},
+                {"role": "assistant", "content": [{"type": "text", "text": "Sure."}, block]}]
+    with pytest.raises(InputError) as e:
+        messages_from_openai(messages, "f.jsonl", "line 3")
+    assert (e.value.path, e.value.locator, e.value.reason) == (
+        "f.jsonl", "line 3",
+        f"message 1 part 1: Anthropic content block '{block['type']}' in an OpenAI message: try --format anthropic")
+
+
+def test_format_openai_on_an_anthropic_tool_call_reports_it_and_goes_on(tmp_path):
+    import json
+
+    p = tmp_path / "a.jsonl"
+    rows = [{"messages": [{"role": "user", "content": "clean up"}, {"role": "assistant", "content": [
+                {"type": "tool_use", "id": "toolu_1", "name": "bash", "input": {"cmd": "rm -rf /"}}]}]},
+            {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}]
+    p.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    err, ok = list(iter_inputs([str(p)], "openai"))
+    assert isinstance(err, InputError) and isinstance(ok, Transcript)
+    assert (err.path, err.locator, err.reason) == (
+        str(p), "line 1", "message 1 part 0: Anthropic content block 'tool_use' in an OpenAI message: "
+                          "try --format anthropic")
+    assert ok.source.locator == "line 2"
+    # without --format the same file is read as Anthropic: the call is kept
+    first = next(iter(iter_inputs([str(p)])))
+    assert first.messages[1].tool_calls == (ToolCall("toolu_1", "bash", {"cmd": "rm -rf /"}),)
