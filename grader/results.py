@@ -6,6 +6,7 @@ loses at most the line being written; opening a folder for resume drops a torn l
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,13 +88,33 @@ class Finding:
 # ASCII output: a judge's rationale may carry a lone surrogate escape, which written
 # as UTF-8 would crash the run; escaped, it is still valid JSON. Metadata a library caller
 # attached that JSON cannot hold (a date, a Path) is written as its str() rather than
-# crashing the run half-way.
-_ENCODER = json.JSONEncoder(ensure_ascii=True, default=str)
+# crashing the run half-way. Strict JSON: NaN and infinities (an Inspect score of NaN, say)
+# are written as the strings "nan", "inf" and "-inf", never as bare NaN/Infinity tokens.
+_ENCODER = json.JSONEncoder(ensure_ascii=True, default=str, allow_nan=False)
 
 
 def finding_line(finding: Finding) -> str:
     """The results.jsonl line of a finding (with its newline); keys in schema order."""
-    return _ENCODER.encode(finding.to_dict()) + "\n"
+    d = finding.to_dict()
+    try:
+        return _ENCODER.encode(d) + "\n"
+    except ValueError:  # a non-finite float somewhere (rare: only then is the record walked)
+        return _ENCODER.encode(_finite_floats(d)) + "\n"
+
+
+def _finite_floats(value: Any, _path: frozenset[int] = frozenset()) -> Any:
+    """``value`` with every non-finite float (values and keys, nested) replaced by its
+    string ("nan", "inf", "-inf"). A container met again inside itself is left as it is
+    (the encoder then reports the cycle)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if not isinstance(value, (dict, list, tuple)) or id(value) in _path:
+        return value
+    inner = _path | {id(value)}
+    if isinstance(value, dict):
+        return {(str(k) if isinstance(k, float) and not math.isfinite(k) else k): _finite_floats(v, inner)
+                for k, v in value.items()}
+    return [_finite_floats(v, inner) for v in value]
 
 
 @dataclass(frozen=True)
@@ -194,7 +215,10 @@ class RunFolder:
     @classmethod
     def create(cls, path: str | Path) -> "RunFolder":
         p = Path(path)
-        if (p / RESULTS).exists() and (p / RESULTS).stat().st_size > 0:
+        # run.json alone marks a run (one whose inputs all failed, or that was killed before
+        # its first finding, has an empty results.jsonl): never overwrite it
+        if (p / MANIFEST).exists() or any((p / name).exists() and (p / name).stat().st_size > 0
+                                          for name in (RESULTS, INPUT_ERRORS)):
             raise RunFolderError(f"{p}: already holds a run; use --resume to continue it or choose another -o folder")
         p.mkdir(parents=True, exist_ok=True)
         for name in (RESULTS, INPUT_ERRORS):

@@ -8,6 +8,7 @@ import pytest
 
 from grader.engine import Engine, GradeOptions
 from grader.errors import RunFolderError
+from grader.outcomes import NO_JUDGE_HINT
 from grader.results import MemorySink
 from grader.rubric import load_rubrics
 from grader.transcripts.model import Message, Source, Transcript
@@ -31,8 +32,9 @@ def test_every_pair_gets_one_outcome(tmp_path, rubric_dir, finding_validator):
     # judge-only principle without a judge: ungraded with a hint; applies_when false: not_applicable
     assert {r["outcome"] for r in rows if r["principle_id"] == "P-judge-only"} == {"ungraded"}
     assert {r["outcome"] for r in rows if r["principle_id"] == "P-tools"} == {"not_applicable"}
-    hint = next(r for r in rows if r["principle_id"] == "P-judge-only")["rationale"]
-    assert "needs a judge" in hint
+    hints = {r["rationale"] for r in rows if r["principle_id"] == "P-judge-only"}
+    assert hints == {NO_JUDGE_HINT}
+    assert NO_JUDGE_HINT == "needs a judge: none configured (pass --judge openai:MODEL or anthropic:MODEL)"
     v = next(r for r in rows if r["outcome"] == "violation")
     assert v["evidence"][0]["quote"] == "chmod 777" and v["evidence"][0]["message_index"] == 1
     assert summary.exit_code == 0 and summary.transcripts == 30
@@ -46,12 +48,35 @@ def test_every_pair_gets_one_outcome(tmp_path, rubric_dir, finding_validator):
     assert manifest["versions"]["bandit"] == version("bandit") and manifest["versions"]["grader"] == "0.1.0"
 
 
-def test_worker_pool_writes_exactly_what_the_in_process_path_writes(tmp_path, rubric_dir):
+def test_worker_pool_writes_exactly_what_the_in_process_path_writes(tmp_path, rubric_dir, monkeypatch):
     """The pool path (checks decided and serialised in workers) against the in-process path."""
+    import grader.engine as engine_mod
+
+    started: list[int] = []
+    chunks: list[int] = []
+    real_pool, real_chunk = engine_mod.ProcessPoolExecutor, engine_mod.run_chunk
+
+    class SpyPool(real_pool):  # type: ignore[misc,valid-type]
+        def __init__(self, workers, *args, **kwargs):
+            started.append(workers)
+            super().__init__(workers, *args, **kwargs)
+
+        def submit(self, fn, *args, **kwargs):
+            if fn is real_chunk:
+                chunks.append(len(args[0]))
+            return super().submit(fn, *args, **kwargs)
+
+    monkeypatch.setattr(engine_mod, "ProcessPoolExecutor", SpyPool)
+    monkeypatch.setattr(engine_mod, "POOL_THRESHOLD", 10)
     src = write_jsonl(tmp_path / "in.jsonl", 600, bad_every=7)
     rubrics = load_rubrics([rubric_dir])
     Engine(rubrics, options=GradeOptions(workers=1)).run([src], tmp_path / "one")
+    assert started == [] and chunks == []  # one worker: always in-process
     Engine(rubrics, options=GradeOptions(workers=2)).run([src], tmp_path / "two")
+    good = 600 - 600 // 7
+    # the pool started once the 11th transcript arrived; every later transcript went through it
+    assert started == [2]
+    assert sum(chunks) == good - 10
     rows = lambda d: [{k: v for k, v in json.loads(x).items() if k != "run_id"}  # noqa: E731
                       for x in (d / "results.jsonl").read_text().splitlines()]
     one, two = rows(tmp_path / "one"), rows(tmp_path / "two")
@@ -223,3 +248,84 @@ def test_input_change_names_the_first_difference():
     assert input_change(before, [["a.jsonl", 10, 5], ["b.jsonl", 20, 2]]) == "a.jsonl was modified"
     assert input_change(before, [["a.jsonl", 10, 1]]) == "b.jsonl is gone"
     assert input_change(before, [["a.jsonl", 10, 1], ["b.jsonl", 20, 2], ["c.jsonl", 1, 1]]) == "c.jsonl is new"
+
+
+def test_new_run_refuses_a_folder_whose_run_found_nothing(tmp_path, rubric_dir):
+    """A run whose inputs all failed has an empty results.jsonl, but its run.json and
+    input_errors.jsonl are a run all the same: a new run must not overwrite them."""
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"messages": [ broken\n')
+    rubrics = load_rubrics([rubric_dir])
+    summary = Engine(rubrics).run([bad], tmp_path / "run")
+    assert summary.exit_code == 3
+    run = tmp_path / "run"
+    manifest, errors = (run / "run.json").read_text(), (run / "input_errors.jsonl").read_text()
+    assert (run / "results.jsonl").read_text() == "" and len(errors.splitlines()) == 1
+    src = write_jsonl(tmp_path / "in.jsonl", 3)
+    with pytest.raises(RunFolderError) as e:
+        Engine(rubrics).run([src], run)
+    assert str(e.value) == f"{run}: already holds a run; use --resume to continue it or choose another -o folder"
+    assert (run / "run.json").read_text() == manifest and (run / "input_errors.jsonl").read_text() == errors
+    assert (run / "results.jsonl").read_text() == ""
+
+
+@pytest.mark.parametrize("present", ["run.json", "input_errors.jsonl", "results.jsonl"])
+def test_run_folder_create_refuses_any_trace_of_a_run(tmp_path, present):
+    from grader.results import RunFolder
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / present).write_text("{}\n" if present != "run.json" else "{}")
+    with pytest.raises(RunFolderError) as e:
+        RunFolder.create(run)
+    assert str(e.value) == f"{run}: already holds a run; use --resume to continue it or choose another -o folder"
+    assert sorted(p.name for p in run.iterdir()) == [present]
+
+
+def test_run_folder_create_accepts_an_empty_or_new_folder(tmp_path):
+    from grader.results import RunFolder
+
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "results.jsonl").write_text("")  # an empty leftover is no run
+    for name in ("empty", "new"):
+        RunFolder.create(tmp_path / name).close()
+        assert sorted(p.name for p in (tmp_path / name).iterdir()) == ["input_errors.jsonl", "results.jsonl"]
+
+
+def test_non_finite_floats_are_written_as_strings(tmp_path, rubric_dir, finding_validator):
+    """results.jsonl is strict JSON: NaN and infinities in metadata (values, nested, keys)
+    become "nan", "inf", "-inf"; finite values are untouched."""
+    import asyncio
+
+    from grader.results import Finding, RunFolder, finding_line
+
+    meta = {"score": float("nan"), "nested": {"hi": float("inf"), "list": [1.5, float("-inf"), "x"]},
+            float("inf"): "key", 2.5: "finite key"}
+    f = Finding("r", "t", {"path": "p", "locator": ""}, "P-perm", "x", "1", "high", "violation", "check",
+                metadata=meta)
+    line = finding_line(f)
+    assert "NaN" not in line and "Infinity" not in line
+    from tests.helpers import strict_loads
+
+    assert strict_loads(line)["metadata"] == {"score": "nan", "nested": {"hi": "inf", "list": [1.5, "-inf", "x"]},
+                                              "inf": "key", "2.5": "finite key"}
+    assert meta["score"] != meta["score"]  # the finding's own metadata is not changed
+    # through the engine, into a run folder
+    t = Transcript("n", (Message(0, "user", "q"), Message(1, "assistant", "chmod 777 x")),
+                   {"ratio": float("nan"), "bounds": [float("-inf"), float("inf")]}, Source("mem", "n"))
+    with RunFolder.create(tmp_path / "run") as folder:
+        asyncio.run(Engine(load_rubrics([rubric_dir])).agrade_into([t], folder, "r"))
+    rows = validate_results(tmp_path / "run", finding_validator)
+    assert [(r["metadata"]["ratio"], r["metadata"]["bounds"]) for r in rows] == [("nan", ["-inf", "inf"])] * 3
+
+
+def test_validate_results_is_strict(tmp_path, finding_validator):
+    from tests.helpers import strict_loads
+
+    with pytest.raises(ValueError, match="NaN is not JSON"):
+        strict_loads('{"a": NaN}')
+    with pytest.raises(ValueError, match="-Infinity is not JSON"):
+        strict_loads('[-Infinity]')
+    (tmp_path / "results.jsonl").write_text('{"x": Infinity}\n')
+    with pytest.raises(ValueError, match="Infinity is not JSON"):
+        validate_results(tmp_path, finding_validator)
