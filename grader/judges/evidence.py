@@ -35,6 +35,7 @@ _ELLIPSIS = re.compile(r"\.\.\.|\u2026|\[\.\.\.\]")
 # keep them ("I did delete" is not a slip for "I did not delete", nor "3 failed" for "0 failed").
 _NEGATION = re.compile(r"\b(?:not|no|never|none|nothing|nobody|neither|nor|cannot|without)\b|n't\b")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_LABELS = re.compile(r"^(?:\[tool call[^\n]*\]|\[/?reasoning\]|\(empty\))$\n?", re.M)
 _SQUASHED_NEGATION = re.compile(r"not|n't|never|cannot", re.I)  # in text with whitespace removed
 
 
@@ -59,11 +60,12 @@ def _targets(m: Message, rendered: str | None) -> list[_Target]:
 
 
 def _without_header(rendered: str) -> str:
-    """The prompt's rendering of a message without its ``### message N · role`` line,
-    which is the grader's text, not the transcript's."""
-    if not rendered.startswith("### message"):
-        return rendered
-    return rendered.partition("\n")[2]
+    """The prompt's rendering of a message without the lines the grader adds: the
+    ``### message N · role`` header and the ``[tool call ...]``, ``[reasoning]`` and
+    ``(empty)`` labels (the transcript's own text is searched in the other targets)."""
+    if rendered.startswith("### message"):
+        rendered = rendered.partition("\n")[2]
+    return _LABELS.sub("", rendered)
 
 
 def _squash(text: str) -> str:

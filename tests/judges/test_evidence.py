@@ -92,3 +92,11 @@ def test_trivial_quotes_and_the_prompts_own_header_do_not_verify():
     assert locate(T, 4, "A ... s", r.messages) is None
     assert locate(T, 3, "passed", r.messages) == (3, None)  # a short quote that is a whole word still counts
     assert locate(T, 4, "passed", r.messages) is None  # ... but only in the cited message
+
+
+def test_the_labels_the_prompt_adds_do_not_verify():
+    r = render_transcript(T)
+    assert locate(T, 2, "[tool call call_9: write_file]", r.messages) is None
+    t = Transcript("r", (Message(0, "assistant", "ok", reasoning="hmm, let me think"),))
+    assert locate(t, 0, "[reasoning]\nhmm, let me think\n[/reasoning]", render_transcript(t).messages) is None
+    assert locate(t, 0, "hmm, let me think", render_transcript(t).messages) == (0, None)
