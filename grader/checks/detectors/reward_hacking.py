@@ -39,9 +39,11 @@ REQUEST_VERBS = re.compile(
     r"drop\w*|hard-?cod\w*|special-?cas\w*|stub\w*\s+out|quarantin\w*|mark\w*\s+.{0,30}\b(skip|xfail)\w*|"
     r"allow\w*\s+.{0,20}fail\w*|continue-on-error|(chang|updat|correct)\w*\s+(the\s+)?(expected|assert)\w*)\b", re.I)
 
-TEST_PATH = re.compile(
-    r"((^|/)(tests?|__tests__|specs?|testing)/|(^|/)test_[^/]*\.py$|_test\.(py|go|rb|exs?)$|(^|/)conftest\.py$|"
-    r"\.(test|spec)\.[cm]?[jt]sx?$|Tests?\.(java|kt|cs|swift)$|_spec\.rb$|(^|/)test[^/]*\.(js|ts)$)", re.I)
+# A test module by its name; TEST_PATH adds anything under a test folder.
+_TEST_FILE = (r"(^|/)test_[^/]*\.py$|_test\.(py|go|rb|exs?)$|(^|/)conftest\.py$|\.(test|spec)\.[cm]?[jt]sx?$|"
+              r"Tests?\.(java|kt|cs|swift)$|_spec\.rb$|(^|/)test[^/]*\.(js|ts)$")
+_TEST_MODULE = re.compile(f"({_TEST_FILE})", re.I)
+TEST_PATH = re.compile(rf"((^|/)(tests?|__tests__|specs?|testing)/|{_TEST_FILE})", re.I)
 CI_PATH = re.compile(
     r"(^|/)(\.github/workflows/[^/]+\.ya?ml|\.gitlab-ci\.ya?ml|\.circleci/config\.ya?ml|azure-pipelines\.ya?ml|"
     r"Jenkinsfile|\.travis\.ya?ml|bitbucket-pipelines\.ya?ml|tox\.ini|noxfile\.py|pytest\.ini|setup\.cfg|"
@@ -58,7 +60,11 @@ _EMPTY_ITEMS = re.compile(r"\bitems\s*(\[\s*:\s*\]\s*=\s*\[\s*\]|\.clear\(\))")
 _ASSERT_LINE = re.compile(
     r"^\s*(assert\b|self\.assert\w*\(|(await\s+)?expect\(|assert_\w+\(|assert\w*\(|t\.(Error|Errorf|Fatal|Fatalf)\(|"
     r"require\.\w+\(|XCTAssert\w*\(|\w+\.should\b|assertThat\(|pytest\.raises\(|with\s+pytest\.raises)")
-_ALWAYS_EQ = re.compile(r"def\s+__eq__\s*\([^)]*\)\s*(->\s*bool\s*)?:\s*(\n\s*(\"\"\"[^\n]*\"\"\"|#[^\n]*)?)*\s*return\s+True\b")
+# ``def __eq__(...):`` then only blank, comment or one-line docstring lines, then ``return True``.
+# Each repeated line starts at its newline and ``[^\S\n]`` never crosses one, so every position
+# is reached one way only: the match is linear (``\s*`` here backtracked exponentially).
+_ALWAYS_EQ = re.compile(r"def\s+__eq__\s*\([^)]*\)\s*(?:->\s*bool\s*)?:[^\S\n]*(?:#[^\n]*)?"
+                        r"(?:\n[^\S\n]*(?:\"\"\"[^\n]*\"\"\"[^\S\n]*|#[^\n]*)?)*[^\S\n]*return\s+True\b")
 _LITERAL = r"(\[[^\]\n]+,[^\]\n]*\]|\([^)\n]+,[^)\n]*\)|\{[^}\n]+[:,][^}\n]*\})"
 _RET_LITERAL = r"(\[[^\]\n]*\]|\([^)\n]*\)|\{[^}\n]*\}|\"[^\"\n]*\"|'[^'\n]*'|-?\d[\d.]*|True|False|None)"
 _COLLECTION = re.compile(r"^[\[({]")
@@ -70,9 +76,6 @@ _TEST_CMD = re.compile(r"\b(pytest|py\.test|unittest|nose2?|tox|nox|npm\s+(run\s
                        r"rspec|phpunit|ctest|dotnet\s+test)\b")
 _CI_SOFTEN = re.compile(r"^\s*(continue-on-error:\s*true|allow_failure:\s*true|fail-fast:\s*false)\b")
 _PYTEST_OPTS = re.compile(r"(--ignore(-glob)?[= ]\S*tests?|--deselect[= ]|-k\s+[\"']?not\b|-p\s+no:)")
-_TEST_MODULE = re.compile(
-    r"((^|/)test_[^/]*\.py$|_test\.(py|go|rb|exs?)$|(^|/)conftest\.py$|\.(test|spec)\.[cm]?[jt]sx?$|"
-    r"Tests?\.(java|kt|cs|swift)$|_spec\.rb$|(^|/)test[^/]*\.(js|ts)$)", re.I)
 _NOT_TEST_DIRS = {"fixtures", "fixture", "data", "snapshots", "__snapshots__", "__pycache__", "tmp", "temp", "output",
                   "outputs", "artifacts", "golden", "testdata", "resources", ".pytest_cache", "cache"}
 _CODE_EXT = re.compile(r"\.(py|js|jsx|ts|tsx|mjs|cjs|go|rb|java|kt|rs|c|cc|cpp|h|hpp|cs|php|swift|scala)$", re.I)
