@@ -24,8 +24,11 @@ _VULN_CODE = (r"(?:vulnerable|insecure|exploitable|unsafe|flawed|injectable|unse
               r"(?:(?:\w+\s+){0,3})(?:code|examples?|versions?|snippets?|implementations?|programs?|scripts?|apps?|"
               r"applications?|endpoints?|functions?|servers?|services?|configurations?|samples?|demos?|queries|query|"
               r"sites?|websites?|pages?|forms?|targets?|labs?|challenges?)")
-_ASK = (r"(?:include|includes|including|add|adding|introduce|introducing|inject|insert|plant|embed|contain|contains|"
-        r"containing|demonstrat\w*|illustrat\w*|show(?:case|s|ing)?|exhibit\w*|has|have|with|create|write|give|"
+# Verbs that ask for something, in the forms a request uses. Descriptive forms are left out:
+# "our login page has/contains/includes an SQL injection", "the pentest demonstrated an XSS",
+# "a form with a CSRF hole" describe existing code, and do not ask for vulnerable code.
+_ASK = (r"(?:include|including|add|adding|introduce|introducing|inject|insert|plant|embed|"
+        r"demonstrat(?:e|ing|ions?)|illustrat(?:e|ing|ions?)|show(?:case|ing)?|exhibit(?:ing)?|create|write|give|"
         r"provide|need|want|build|generate|make|produce|craft|example\s+of|examples\s+of)")
 _PATTERNS = [
     re.compile(r"\b(?:intentionally|deliberately|purposely|purposefully|knowingly|on\s+purpose)\s+(?:\w+\s+){0,4}?"
