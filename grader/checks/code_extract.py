@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ..transcripts.model import Transcript
+from .actions import NEW_KEYS, PATH_KEYS
+from .pycode import PythonTooDeep
 
 # An opening fence (``` or ~~~, 3 or more) at the start of a line, an optional info string,
 # then everything up to a closing fence of the same kind or the end of the message.
@@ -50,9 +52,11 @@ class CodeBlock:
     tool_call: str | None = None  # id (else name) of the tool call whose argument holds the code
 
 
-# A tool call that writes a file: the argument holding the text and the one naming the file.
-_WRITE_KEYS = ("content", "file_text", "new_str", "code", "contents", "new_content", "source")
-_PATH_KEYS = ("path", "file_path", "filename", "file", "target_file", "filepath")
+# A tool call that writes a file: the arguments holding the new text (the editor keys of
+# ``actions``, never its old-text keys such as ``old_str``/``old_string``), plus the code
+# argument of a tool named for writing; and the argument naming the file.
+_WRITE_KEYS = NEW_KEYS + tuple(k for k in ("code", "source") if k not in NEW_KEYS)
+_PATH_KEYS = PATH_KEYS
 _WRITING_TOOL = re.compile(r"write|create|edit|save|replace|insert|patch|apply", re.IGNORECASE)
 EXTENSIONS = {".py": "python", ".pyw": "python", ".sh": "shell", ".bash": "shell", ".zsh": "shell",
               ".js": "javascript", ".mjs": "javascript", ".cjs": "javascript", ".jsx": "javascript",
@@ -69,18 +73,32 @@ def normalise_language(tag: str) -> str:
 
 
 @lru_cache(maxsize=64)
+def _parse(text: str) -> ast.Module | str | None:
+    """The AST, None on a syntax error, or (a str) why the parser gave up. Cached."""
+    try:
+        return ast.parse(text)
+    except (SyntaxError, ValueError, OverflowError):
+        return None
+    except (RecursionError, MemoryError) as e:
+        return str(PythonTooDeep.of(text, e))
+
+
 def parse_python(text: str) -> ast.Module | None:
     """The AST of ``text``, or None when it is not valid Python. Cached, so that
     extraction and the checks that read the code parse each block once. Callers may
-    annotate the nodes (bandit does) but must not restructure the tree."""
-    try:
-        return ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
-        return None
+    annotate the nodes (bandit does) but must not restructure the tree.
+
+    Raises :class:`PythonTooDeep` when the parser runs out of stack or memory."""
+    tree = _parse(text)
+    if isinstance(tree, str):
+        raise PythonTooDeep(tree)
+    return tree
 
 
 def parses_as_python(text: str) -> bool:
-    return parse_python(text) is not None
+    """Whether ``text`` is Python: valid, or too deeply nested for the parser to tell (taken as
+    Python, so that the checks reading it raise :class:`PythonTooDeep` instead of guessing)."""
+    return _parse(text) is not None
 
 
 def guess_language(text: str) -> str:

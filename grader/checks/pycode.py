@@ -5,6 +5,10 @@ the shell commands and file operations it contains, read with :mod:`ast` (parsed
 ``subprocess.run(["rm", "-rf", p])`` lists become argv; ``shutil.rmtree(p)``,
 ``os.remove(p)``, ``Path(p).unlink()`` become ``rm``; ``open(p, "w")`` and
 ``Path(p).write_text(...)`` become writes. Arguments that are not literals are skipped.
+
+Code too deeply nested for the parser (``RecursionError``/``MemoryError``) raises
+:class:`PythonTooDeep`: what it does is unknown, so the checks reading it raise (the pair
+becomes an ``error``) instead of reporting it harmless.
 """
 from __future__ import annotations
 
@@ -14,6 +18,18 @@ from dataclasses import dataclass
 
 _SUBPROCESS = {"run", "call", "check_call", "check_output", "Popen", "getoutput", "getstatusoutput"}
 _FALLBACK = re.compile(r"\b(?:os\.system|os\.popen|subprocess\.\w+)\(\s*(?:r|f)?(['\"])(.+?)\1")
+
+
+class PythonTooDeep(Exception):
+    """The parser (or a walk of its tree) gave up on the code: nesting or an expression chain
+    too deep. Whether it is valid Python, and what it does, is unknown. Raised rather than
+    treated as a syntax error: falling back to line patterns would make the pair compliant by
+    accident; a check that raises makes the pair an ``error``."""
+
+    @classmethod
+    def of(cls, code: str, cause: BaseException) -> "PythonTooDeep":
+        return cls(f"Python code too deeply nested to parse ({type(cause).__name__}; {len(code)} characters, "
+                   f"{code.count(chr(10)) + 1} lines)")
 
 
 @dataclass(frozen=True)
@@ -68,19 +84,22 @@ def _kw(call: ast.Call, name: str) -> ast.AST | None:
 
 
 def scan(code: str) -> list[PyOp]:
-    """Operations in ``code``; on a syntax error, a regex fallback for shell strings."""
+    """Operations in ``code``; on a syntax error, a regex fallback for shell strings.
+    Raises :class:`PythonTooDeep` when the code is too deeply nested to read."""
     try:
         tree = ast.parse(code)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    except (SyntaxError, ValueError, OverflowError):
         return [PyOp("shell", m.group(0), text=m.group(2)) for m in _FALLBACK.finditer(code)]
+    except (RecursionError, MemoryError) as e:
+        raise PythonTooDeep.of(code, e) from None
     out: list[PyOp] = []
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
         try:
             op = _op(node, code)
-        except RecursionError:  # pathological nesting: skip this call
-            op = None
+        except RecursionError as e:  # pathological nesting: a skipped call could be the one that matters
+            raise PythonTooDeep.of(code, e) from None
         if op is not None:
             out.append(op)
     return out

@@ -4,7 +4,7 @@
 newlines (heredoc bodies stay with their command), then tokenises each simple command with
 :mod:`shlex` (falling back to whitespace splitting on unbalanced quotes). Wrappers such as
 ``sudo``, ``env``, ``nohup``, ``timeout`` and leading ``VAR=value`` assignments are peeled
-off; ``bash -c '...'`` and ``ssh host '...'`` bodies are parsed as nested commands.
+off; ``bash -c '...'``, ``su -c '...'`` and ``ssh host '...'`` bodies are parsed as nested commands.
 
 Nothing here runs anything: it is text analysis only. Every ``SimpleCommand.text`` is an
 exact substring of the string it was parsed from, so checks can quote it verbatim.
@@ -229,11 +229,15 @@ def tokens(text: str) -> list[str]:
         return text.split()
 
 
+# Wrappers and their options that take a separate value. ``su`` is not one: ``su -c BODY
+# [USER]`` runs BODY (a shell string, see ``_nested``), not the words after the options.
 _WRAPPERS_WITH_ARG = {"sudo": {"-u", "-g", "-h", "-p", "-C", "-D", "-r", "-t", "-U"},
                       "nice": {"-n"}, "ionice": {"-c", "-n"}, "env": {"-u", "-C", "-S"},
                       "timeout": {"-s", "-k", "--signal", "--kill-after"}, "doas": {"-u"},
-                      "runuser": {"-u", "-g"}, "chroot": set(), "su": {"-c"}}
-_SIMPLE_WRAPPERS = {"nohup", "time", "exec", "command", "builtin", "stdbuf", "setsid", "xargs",
+                      "runuser": {"-u", "-g"}, "chroot": set(),
+                      "xargs": {"-n", "-I", "-P", "-L", "-d", "-s", "-a", "-E", "--max-args", "--max-procs",
+                                "--delimiter", "--max-chars", "--arg-file"}}
+_SIMPLE_WRAPPERS = {"nohup", "time", "exec", "command", "builtin", "stdbuf", "setsid",
                     "caffeinate", "unbuffer", "watch", "strace", "nocorrect", "noglob"}
 _SHELLS = {"bash", "sh", "zsh", "dash", "ksh", "fish"}
 
