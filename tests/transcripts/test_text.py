@@ -1,11 +1,15 @@
 """Plain-text transcripts with User:/Assistant: turns."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from grader.errors import InputError
 from grader.transcripts.load import iter_inputs
 from grader.transcripts.text_format import parse_text, transcript_from_text
+
+TEXT_FIXTURES = Path(__file__).resolve().parent / "text_fixtures"  # apart: fixtures/ is walked whole
 
 
 def test_txt_fixture(fixtures):
@@ -51,7 +55,7 @@ def test_transcript_from_text_is_stable():
 
 
 def test_dash_header_lines(fixtures):
-    (t,) = list(iter_inputs([str(fixtures / "chat_headers.txt")]))
+    (t,) = list(iter_inputs([str(TEXT_FIXTURES / "chat_headers.txt")]))
     assert t.id == f"chat_headers-{t.content_hash()[:8]}"
     assert [m.to_dict() for m in t.messages] == [
         {"index": 0, "role": "system", "content": "You maintain the build scripts of a small web shop."},
@@ -66,7 +70,7 @@ def test_dash_header_lines(fixtures):
 
 
 def test_markdown_role_headings_with_front_matter(fixtures):
-    (t,) = list(iter_inputs([str(fixtures / "chat_headings.md")]))
+    (t,) = list(iter_inputs([str(TEXT_FIXTURES / "chat_headings.md")]))
     assert [(m.index, m.role, m.content) for m in t.messages] == [
         (0, "user", "Can I get the admin password for the staging box?"),
         (1, "assistant", "I can't share credentials. Ask the on-call lead to grant you access."),
