@@ -12,7 +12,11 @@ each file is read by its extension and content:
   of conversations, or a bare list of messages; several JSON values in a row are read as JSONL;
 - ``.eval``: an Inspect log (needs the ``inspect`` extra);
 - ``.txt``: plain text with ``User:`` / ``Assistant:`` turns; ``.md`` the same (in a folder,
-  Markdown files without turn markers are skipped silently).
+  Markdown files without turn markers are skipped silently);
+- ``.parquet`` and saved Hugging Face dataset folders (``tabular``), and the formats of
+  ``grader.formats`` plug-ins (``plugins``), whose detectors see a file's first
+  ``DETECT_BYTES`` before the built-in rules do. A folder holding a saved dataset is read as
+  one input, not walked.
 
 With ``format`` every file is read as that format (``openai``/``anthropic`` files as JSON or
 JSONL whatever their extension). A folder is walked recursively in sorted name order,
