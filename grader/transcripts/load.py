@@ -45,7 +45,7 @@ import stat
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence, Union
 
-from ..errors import InputError, UsageError
+from ..errors import FormatPluginError, InputError, UsageError
 from .inspect_format import iter_inspect
 from .jsonio import CONCATENATED, iter_jsonl, os_reason, read_document
 from .model import Transcript
@@ -336,7 +336,14 @@ def _extra_format_for(path: str, ext: str, fmt: str | None) -> Format | None:
             head = f.read(DETECT_BYTES)
     except OSError:
         return None  # the built-in reader reports it
-    return next((f for f in candidates if f.detect is not None and f.detect(head, path)), None)
+    for f in candidates:
+        try:
+            claimed = f.detect is not None and f.detect(head, path)
+        except Exception as e:  # a plug-in's bug: stop with its name rather than a bare traceback
+            raise FormatPluginError(f"format {f.name!r}: detect failed on {path}: {type(e).__name__}: {e}") from e
+        if claimed:
+            return f
+    return None
 
 
 def _read_extra(fmt: Format, path: str, stem: str) -> Iterator[Transcript | InputError]:

@@ -31,3 +31,10 @@ BAD_EXTENSIONS_TYPE = Format("list-log", "a list, not a frozenset", [".log"], _r
 BAD_READ = Format("read-log", "read is not callable", frozenset({".log"}), "read", None)  # type: ignore[arg-type]
 BAD_DETECT = Format("detect-log", "detect is not callable", frozenset({".log"}), _read, 42)  # type: ignore[arg-type]
 DUPLICATE = Format("sample-log", "same name as GOOD", frozenset({".other"}), _read, None)
+
+
+def _raise(head: bytes, path: str) -> bool:
+    raise ValueError("cannot tell")
+
+
+RAISING_DETECT = Format("boom-log", "a detector with a bug", frozenset({".samplelog"}), _read, _raise)

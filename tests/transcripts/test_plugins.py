@@ -154,3 +154,21 @@ def test_readme_plugin_example_through_the_cli(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     assert [len(t["messages"]) for t in doc["transcripts"]] == [4]
+
+
+def test_a_detector_that_raises_stops_with_the_format_named(fake_group, tmp_path: Path) -> None:
+    fake_group(("boom", "RAISING_DETECT"))
+    path = tmp_path / "x.samplelog"
+    path.write_text("anything")
+    with pytest.raises(FormatPluginError) as e:
+        list(iter_inputs(path))
+    assert str(e.value) == f"format 'boom-log': detect failed on {path}: ValueError: cannot tell"
+
+
+def test_a_plugin_format_is_read_by_name_and_by_its_extension_in_a_walk(fake_group, tmp_path: Path) -> None:
+    fake_group(("good", "GOOD"))
+    (tmp_path / "a.samplelog").write_text("x")
+    (tmp_path / "b.unknownext").write_text("x")
+    [err] = list(iter_inputs(tmp_path, format="sample-log"))
+    assert (err.path, err.reason) == (str(tmp_path / "a.samplelog"), "sample plug-in reads nothing")
+    assert list(iter_inputs(tmp_path)) == []  # no detector: read only when named
