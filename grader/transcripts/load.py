@@ -336,13 +336,14 @@ def _extra_format_for(path: str, ext: str, fmt: str | None) -> Format | None:
             head = f.read(DETECT_BYTES)
     except OSError:
         return None  # the built-in reader reports it
-    for f in candidates:
+    for candidate in candidates:
         try:
-            claimed = f.detect is not None and f.detect(head, path)
+            claimed = candidate.detect is not None and candidate.detect(head, path)
         except Exception as e:  # a plug-in's bug: stop with its name rather than a bare traceback
-            raise FormatPluginError(f"format {f.name!r}: detect failed on {path}: {type(e).__name__}: {e}") from e
+            raise FormatPluginError(f"format {candidate.name!r}: detect failed on {path}: "
+                                    f"{type(e).__name__}: {e}") from e
         if claimed:
-            return f
+            return candidate
     return None
 
 
