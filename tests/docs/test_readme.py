@@ -23,7 +23,7 @@ from grader.rubric_test import run_examples
 from grader.schema_doc import rubric_reference
 from tests.docs.readme_blocks import Block, blocks, normalise
 from tests.docs.sandbox import ROOT, SETUP_PREFIX, environment, judge_handler, make_sandbox, prepare, run
-from tests.judges.fake_server import FakeServer
+from grader.testing.fake_server import FakeServer
 
 README = ROOT / "README.md"
 TEXT_ONLY = {"", "text", "json"}
