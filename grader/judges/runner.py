@@ -140,7 +140,14 @@ class ModelJudge:
             else:
                 waiting.append((i, self._sample(transcript, g, s, body, key, first=reply)))
         if waiting:
-            for (i, _), res in zip(waiting, await asyncio.gather(*(c for _, c in waiting))):
+            # every request runs to its end even when one raises: a batch-mode judge learns
+            # all the requests a transcript still waits for in one pass
+            done = await asyncio.gather(*(c for _, c in waiting), return_exceptions=True)
+            failed = next((r for r in done if isinstance(r, BaseException)), None)
+            if failed is not None:
+                raise failed
+            for (i, _), res in zip(waiting, done):
+                assert not isinstance(res, BaseException)
                 results[i] = res
         by_pid: dict[str, list[_Sample]] = {p.id: [] for p in principles}
         for res in results:
