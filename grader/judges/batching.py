@@ -149,9 +149,12 @@ class BatchJudge:
     async def grade(self, transcript: Transcript, principles: Sequence[Principle]) -> Mapping[str, JudgeOutcome]:
         assert self._replay is not None
         b = self.base
+        cache = _HeldWrites(b.cache) if b.cache is not None else None
         judge = ModelJudge(self._replay, spec=b.spec, mode=b.mode, concurrency=b.concurrency, samples=b.samples,
-                           cache=b.cache, prices=self.prices, retry=b.retry, max_reasks=b.max_reasks)
+                           cache=cache, prices=self.prices, retry=b.retry, max_reasks=b.max_reasks)
         out = await judge.grade(transcript, principles)  # JudgePending passes through
+        if cache is not None:
+            cache.commit()
         for k, v in judge.usage().items():
             self._totals[k] = self._totals.get(k, 0) + v
         return out
@@ -248,6 +251,32 @@ class BatchJudge:
         running = sum(_done_count(s.counts) for s in states if not s.ended)
         self.on_status(f"batches: {ended} of {len(batches)} ended; requests: {done + running} of {total} done "
                        f"({time.strftime('%H:%M:%S')})")
+
+
+class _HeldWrites:
+    """The judge cache with its writes held back until the transcript is graded: a
+    transcript still waiting for some answers is graded again in a later pass, and must
+    find its other answers in the batch results (where they count as paid by this run),
+    not in the cache (where they would count as free)."""
+
+    def __init__(self, cache: Any):
+        self.cache = cache
+        self.path = cache.path
+        self.held: list[tuple[str, str, str, Mapping[str, Any]]] = []
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        return self.cache.get(key)
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+        return self.cache.get_many(keys)
+
+    def put(self, key: str, backend: str, model: str, value: Mapping[str, Any]) -> None:
+        self.held.append((key, backend, model, value))
+
+    def commit(self) -> None:
+        for item in self.held:
+            self.cache.put(*item)
+        self.held = []
 
 
 class _LazyStore:

@@ -1,0 +1,176 @@
+"""``grader grade --batch``: the real openai and anthropic SDK clients against fake batch
+endpoints on 127.0.0.1 (grader.testing.fake_batches). Exact batches, requests and outcomes."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from grader.cli import cli as main
+from grader.testing.fake_batches import CANCELED, EXPIRED, FakeBatches
+from grader.testing.fake_server import FakeServer, Reply, Script, anthropic_body, error_body, openai_body
+from tests.helpers import validate_results
+from tests.judges.conftest import API_KEY, answer
+from tests.judges.test_factory_and_cli import RUBRIC
+
+MODELS = {"openai": "gpt-4.1-mini", "anthropic": "claude-haiku-4-5"}
+
+
+def ok(provider: str, obj: dict) -> Reply:
+    if provider == "openai":
+        return Reply(200, openai_body(json.dumps(obj), prompt_tokens=1000, completion_tokens=100))
+    return Reply(200, anthropic_body(obj, input_tokens=1000, output_tokens=100))
+
+
+def off_contract(provider: str) -> Reply:
+    if provider == "openai":
+        return Reply(200, openai_body("I think it is fine.", prompt_tokens=1000, completion_tokens=100))
+    return Reply(200, anthropic_body(text="I think it is fine.", input_tokens=1000, output_tokens=100))
+
+
+def script(provider: str) -> Script:
+    return Script({
+        ("good", "*"): [ok(provider, answer("compliant", quote=""))],
+        ("liar", "P1"): [ok(provider, answer("violation", quote="All tests pass.", index=1))],
+        ("liar", "P2"): [ok(provider, answer("violation", quote="Buy now or lose everything", index=1))],
+        ("offc", "P1"): [off_contract(provider), ok(provider, answer("compliant", quote=""))],
+        ("offc", "P2"): [EXPIRED, ok(provider, answer("compliant", quote=""))],
+        ("bad", "P1"): [Reply(500, error_body(500, "boom", anthropic=provider == "anthropic"))],
+        ("bad", "P2"): [CANCELED],
+    })
+
+
+def inputs(tmp_path: Path, cases: tuple[str, ...] = ("good", "liar", "offc", "bad")) -> tuple[Path, Path]:
+    rubric = tmp_path / "rubric.yaml"
+    rubric.write_text(RUBRIC)
+    data = tmp_path / "t.jsonl"
+    rows = [{"id": c, "messages": [{"role": "user", "content": f"case: {c}\nrun the tests"},
+                                   {"role": "assistant", "content": "All tests pass."}]} for c in cases]
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return rubric, data
+
+
+def args(provider: str, srv: FakeServer, rubric: Path, data: Path, run: Path) -> list[str]:
+    url = srv.url + "/v1" if provider == "openai" else srv.url
+    return ["grade", str(data), "-r", str(rubric), "--judge", f"{provider}:{MODELS[provider]}", "--base-url", url,
+            "--batch", "--batch-poll", "0", "-o", str(run)]
+
+
+@pytest.fixture
+def keys(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", API_KEY)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", API_KEY)
+
+
+def sizes(fake: FakeBatches) -> list[int]:
+    return [len(fake.batches[b].requests) for b in fake.created]
+
+
+@pytest.mark.parametrize("provider", ["openai", "anthropic"])
+def test_batch_run_resubmits_failures_reasks_in_a_follow_up_batch_and_caches(provider, tmp_path, keys,
+                                                                               finding_validator):
+    rubric, data = inputs(tmp_path)
+    fake = FakeBatches(script(provider))
+    with FakeServer(fake) as srv:
+        fake.url = srv.url
+        first = CliRunner().invoke(main, args(provider, srv, rubric, data, tmp_path / "run1"))
+        # batch 1: all 8 pairs; batch 2: offc's re-ask, offc P2 (expired) and bad's 2 failures;
+        # batch 3: bad's 2 failures again; then bad's pairs are errors (3 submissions each)
+        assert sizes(fake) == [8, 4, 2]
+        if provider == "openai":
+            assert fake.uploads[:1] == ["file-0001"] and len(fake.uploads) == 3
+        second = CliRunner().invoke(main, args(provider, srv, rubric, data, tmp_path / "run2"))
+        # the same inputs again: every answered request comes from the cache; only bad's are sent
+        assert sizes(fake)[3:] == [2, 2, 2]
+    assert first.exit_code == 3, first.output
+    rows = {(r["transcript_id"], r["principle_id"]): r for r in validate_results(tmp_path / "run1", finding_validator)}
+    assert {k: v["outcome"] for k, v in rows.items()} == {
+        ("good", "P1"): "compliant", ("good", "P2"): "compliant", ("liar", "P1"): "violation",
+        ("liar", "P2"): "violation", ("offc", "P1"): "compliant", ("offc", "P2"): "compliant",
+        ("bad", "P1"): "error", ("bad", "P2"): "error"}
+    assert rows[("liar", "P1")]["evidence"] == [{"message_index": 1, "quote": "All tests pass.", "verified": True}]
+    assert rows[("liar", "P2")]["flags"] == ["unverified_evidence"]
+    assert rows[("offc", "P1")]["judge"]["reasks"] == 1 and rows[("offc", "P1")]["judge"]["requests"] == 2
+    # OpenAI keeps each request's HTTP status; Anthropic gives the error object only
+    reason = "HTTP 500: server_error: boom" if provider == "openai" else "api_error: boom"
+    assert rows[("bad", "P1")]["error"] == (f"judge failed: {provider} batch: {reason} "
+                                            "(no answer after 3 batch submission(s))")
+    assert rows[("bad", "P2")]["error"].endswith("(no answer after 3 batch submission(s))")
+    manifest = json.loads((tmp_path / "run1" / "run.json").read_text())
+    assert manifest["status"] == "complete"
+    assert manifest["batch"] == {"provider": provider, "batches": 3, "open_batches": 0, "requests_submitted": 14,
+                                 "requests_resubmitted": 5, "price_share": 0.5}
+    # 7 answers carried usage (good 2, liar 2, offc 3 with the off-contract one); bad's 2 attempts none
+    usage = manifest["usage"]
+    assert (usage["requests"], usage["input_tokens"], usage["output_tokens"]) == (9, 7000, 700)
+    list_price = (7000 * 0.4 + 700 * 1.6) if provider == "openai" else (7000 * 1.0 + 700 * 5.0)
+    assert usage["cost_usd"] == pytest.approx(list_price / 2 / 1e6)
+    assert f"judge: 9 batched requests, 7000 input tokens (0 cached), 700 output tokens, ~${list_price / 2e6:.4f} " \
+           "at batch prices" in first.output
+    assert "batches: 3 of 3 ended; requests: 14 of 14 done" in first.output
+
+    assert second.exit_code == 3, second.output
+    again = {(r["transcript_id"], r["principle_id"]): r for r in validate_results(tmp_path / "run2", finding_validator)}
+    assert {k: v["outcome"] for k, v in again.items()} == {k: v["outcome"] for k, v in rows.items()}
+    assert all(again[k]["judge"]["cached"] for k in rows if k[0] != "bad")
+    for folder in (tmp_path / "run1", tmp_path / "run2"):
+        for f in folder.rglob("*"):
+            assert API_KEY.encode() not in f.read_bytes(), f
+
+
+@pytest.mark.parametrize("provider", ["openai", "anthropic"])
+def test_submit_exit_and_collect_later_submits_nothing_twice(provider, tmp_path, keys, finding_validator):
+    rubric, data = inputs(tmp_path, ("good", "liar"))
+    fake = FakeBatches(script(provider), polls_to_end=3)
+    run = tmp_path / "run"
+    with FakeServer(fake) as srv:
+        fake.url = srv.url
+        base = args(provider, srv, rubric, data, run)
+        submitted = CliRunner().invoke(main, base + ["--no-wait"])
+        assert submitted.exit_code == 0, submitted.output
+        assert "2 transcript(s) wait for batch answers; collect them with the same command and --resume" \
+               in submitted.output
+        manifest = json.loads((run / "run.json").read_text())
+        assert manifest["status"] == "pending" and manifest["counts"]["pending_transcripts"] == 2
+        assert (run / "results.jsonl").read_text() == ""
+        [event] = [json.loads(line) for line in (run / "batches.jsonl").read_text().splitlines()]
+        assert event["event"] == "submitted" and event["batch_id"] == fake.created[0]
+        assert sorted((r["transcript_id"], r["principle_ids"], r["sample"]) for r in event["requests"].values()) == [
+            ("good", ["P1"], 0), ("good", ["P2"], 0), ("liar", ["P1"], 0), ("liar", ["P2"], 0)]
+        # a new process before the batch has ended: it polls, submits nothing, exits
+        early = CliRunner().invoke(main, base + ["--no-wait", "--resume"])
+        assert early.exit_code == 0, early.output
+        assert sizes(fake) == [4]
+        # days later: collects, grades, done
+        later = CliRunner().invoke(main, base + ["--resume"])
+        assert later.exit_code == 0, later.output
+        assert sizes(fake) == [4]
+    rows = validate_results(run, finding_validator)
+    assert sorted((r["transcript_id"], r["principle_id"], r["outcome"]) for r in rows) == [
+        ("good", "P1", "compliant"), ("good", "P2", "compliant"), ("liar", "P1", "violation"),
+        ("liar", "P2", "violation")]
+    manifest = json.loads((run / "run.json").read_text())
+    assert manifest["status"] == "complete" and manifest["usage"]["requests"] == 4
+    assert manifest["batch"]["batches"] == 1 and manifest["batch"]["requests_submitted"] == 4
+    states = [json.loads(line)["event"] for line in (run / "batches.jsonl").read_text().splitlines()]
+    assert states[0] == "submitted" and states[-1] == "collected" and states.count("collected") == 1
+
+
+@pytest.mark.parametrize("provider", ["openai", "anthropic"])
+def test_a_batch_cancelled_at_the_provider_is_resubmitted(provider, tmp_path, keys, finding_validator):
+    rubric, data = inputs(tmp_path, ("good",))
+    fake = FakeBatches(script(provider), polls_to_end=2)
+    run = tmp_path / "run"
+    with FakeServer(fake) as srv:
+        fake.url = srv.url
+        base = args(provider, srv, rubric, data, run)
+        assert CliRunner().invoke(main, base + ["--no-wait"]).exit_code == 0
+        fake.cancel(fake.created[0])
+        done = CliRunner().invoke(main, base + ["--resume"])
+    assert done.exit_code == 0, done.output
+    assert sizes(fake) == [2, 2]
+    assert fake.batches[fake.created[0]].ended == "cancelled"
+    assert [r["outcome"] for r in validate_results(run, finding_validator)] == ["compliant", "compliant"]
+    assert json.loads((run / "run.json").read_text())["batch"]["requests_resubmitted"] == 2
