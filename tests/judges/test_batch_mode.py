@@ -174,3 +174,112 @@ def test_a_batch_cancelled_at_the_provider_is_resubmitted(provider, tmp_path, ke
     assert fake.batches[fake.created[0]].ended == "cancelled"
     assert [r["outcome"] for r in validate_results(run, finding_validator)] == ["compliant", "compliant"]
     assert json.loads((run / "run.json").read_text())["batch"]["requests_resubmitted"] == 2
+
+
+def test_an_interactive_rerun_finds_the_batch_answers_in_the_cache(tmp_path, keys):
+    """Batched and interactive requests have the same bodies, so the same cache keys."""
+    rubric, data = inputs(tmp_path, ("good", "liar"))
+    fake = FakeBatches(script("openai"))
+    with FakeServer(fake) as srv:
+        fake.url = srv.url
+        batched = CliRunner().invoke(main, args("openai", srv, rubric, data, tmp_path / "run1"))
+        assert batched.exit_code == 0, batched.output
+        interactive = CliRunner().invoke(main, ["grade", str(data), "-r", str(rubric), "--judge",
+                                                f"openai:{MODELS['openai']}", "--base-url", srv.url + "/v1",
+                                                "-o", str(tmp_path / "run2")])
+        assert interactive.exit_code == 0, interactive.output
+        assert [r.path for r in srv.requests if "chat/completions" in r.path] == []
+    uploaded = fake.files[fake.uploads[0]].decode().splitlines()
+    bodies = [json.loads(line)["body"] for line in uploaded]
+    assert {b["model"] for b in bodies} == {MODELS["openai"]} and all("response_format" in b for b in bodies)
+
+
+@pytest.mark.parametrize("limits, expected", [((3, 10 ** 9), [3, 3, 2]), ((100, 1), [1] * 8)])
+def test_batches_are_split_within_the_request_and_byte_limits(limits, expected, tmp_path, keys):
+    import asyncio
+
+    from grader.batch_run import run_batched
+    from grader.engine import GradeOptions
+    from grader.judges import make_judge
+    from grader.judges.batch_client import BatchLimits
+    from grader.judges.batching import make_batch_judge
+    from grader.rubric import load_rubrics
+
+    rubric, data = inputs(tmp_path)
+    fake = FakeBatches(Script({}, default=ok("anthropic", answer("compliant", quote=""))))
+    with FakeServer(fake) as srv:
+        fake.url = srv.url
+        judge = make_batch_judge(make_judge("anthropic:claude-haiku-4-5", base_url=srv.url), tmp_path / "run",
+                                 limits=BatchLimits(*limits), poll_seconds=0)
+
+        async def go():
+            try:
+                return await run_batched(load_rubrics([str(rubric)]), judge, GradeOptions(), [str(data)],
+                                         tmp_path / "run")
+            finally:
+                await judge.aclose()
+
+        summary = asyncio.run(go())
+    assert sizes(fake) == expected
+    assert summary.outcomes == {"compliant": 8} and summary.pending == 0
+
+
+def test_cancel_open_batches_then_collect_resubmits(tmp_path, keys):
+    import asyncio
+
+    from grader.batch_run import run_batched
+    from grader.engine import GradeOptions
+    from grader.judges import make_judge
+    from grader.judges.batching import make_batch_judge
+    from grader.rubric import load_rubrics
+
+    rubric, data = inputs(tmp_path, ("good",))
+    fake = FakeBatches(script("openai"), polls_to_end=5)
+    run = tmp_path / "run"
+    with FakeServer(fake) as srv:
+        fake.url = srv.url
+
+        async def go(wait: bool, cancel: bool, resume: bool):
+            judge = make_batch_judge(make_judge("openai:gpt-4.1-mini", base_url=srv.url + "/v1"), run, poll_seconds=0)
+            try:
+                if cancel:
+                    assert await judge.cancel_open() == 1
+                return await run_batched(load_rubrics([str(rubric)]), judge, GradeOptions(resume=resume),
+                                         [str(data)], run, wait=wait)
+            finally:
+                await judge.aclose()
+
+        assert asyncio.run(go(False, False, False)).pending == 1
+        summary = asyncio.run(go(True, True, True))
+    assert fake.batches[fake.created[0]].ended == "cancelled"
+    assert sizes(fake) == [2, 2] and summary.outcomes == {"compliant": 2}
+
+
+def test_batch_needs_a_provider_with_a_batch_api(tmp_path):
+    rubric, data = inputs(tmp_path, ("good",))
+    script_file = tmp_path / "s.json"
+    script_file.write_text(json.dumps([answer("compliant", quote="")]))
+    base = ["grade", str(data), "-r", str(rubric), "-o", str(tmp_path / "run")]
+    res = CliRunner().invoke(main, base + ["--judge", f"scripted:{script_file}", "--batch"])
+    assert res.exit_code == 2 and res.output.strip().endswith(
+        f"--batch needs a judge with a batch API (openai:MODEL or anthropic:MODEL), not scripted:{script_file}")
+    res = CliRunner().invoke(main, base + ["--no-wait"])
+    assert res.exit_code == 2 and "--no-wait needs --batch" in res.output
+    res = CliRunner().invoke(main, base + ["--batch"])
+    assert res.exit_code == 2 and "--batch needs --judge openai:MODEL or anthropic:MODEL" in res.output
+
+
+def test_batch_prices_are_the_providers_share_of_the_list_price():
+    from grader.errors import JudgeConfigError
+    from grader.judges.usage import PriceTable, Usage
+
+    table = PriceTable.load()
+    usage = Usage(1_000_000, 1_000_000, 500_000)
+    assert table.cost("gpt-4.1-mini", usage) == pytest.approx(0.5 * 0.4 + 0.5 * 0.1 + 1.6)
+    assert table.for_batch("openai").cost("gpt-4.1-mini", usage) == pytest.approx((0.5 * 0.4 + 0.5 * 0.1 + 1.6) / 2)
+    assert table.for_batch("anthropic").cost("claude-haiku-4-5", Usage(2_000_000, 0)) == pytest.approx(1.0)
+    assert table.for_batch("nobody").cost("gpt-4.1-mini", usage) is None  # no batch entry: not priced
+    custom = PriceTable.load({"models": {"m": {"input": 2, "output": 4}}, "batch": {"openai": {"discount": 0.25}}})
+    assert custom.for_batch("openai").cost("m", Usage(1_000_000, 1_000_000)) == pytest.approx(1.5)
+    with pytest.raises(JudgeConfigError, match=r"^price_table: at batch.openai.discount: 1.5 is greater than the maximum of 1$"):
+        PriceTable.load({"models": {}, "batch": {"openai": {"discount": 1.5}}})
