@@ -5,7 +5,8 @@ Specs are ``NAME:TARGET`` for a row of :data:`~grader.judges.backends.BACKENDS`
 variable only (``OPENAI_API_KEY`` / ``ANTHROPIC_API_KEY``); an OpenAI-compatible server
 named by ``base_url`` (or ``$OPENAI_BASE_URL``) may run without a key (a placeholder is sent).
 ``$GRADER_JUDGE_TIMEOUT`` and ``$GRADER_JUDGE_MAX_ATTEMPTS`` set the defaults of
-``timeout`` and ``max_attempts``.
+``timeout`` and ``max_attempts``; ``$GRADER_JUDGE_RETRY_BUDGET`` the run's retry budget
+(seconds of retry waiting per unit of concurrency, see :class:`~grader.judges.retry.RetryBudget`).
 """
 from __future__ import annotations
 
@@ -102,6 +103,9 @@ def make_judge(spec: str, *, base_url: str | None = None, mode: str = "per-princ
     attempts = max_attempts or _env_number("GRADER_JUDGE_MAX_ATTEMPTS", int)
     if attempts:
         policy = dataclasses.replace(policy, max_attempts=int(attempts))
+    budget = _env_number("GRADER_JUDGE_RETRY_BUDGET", float)
+    if budget and retry is None:
+        policy = dataclasses.replace(policy, run_budget=float(budget))
     prices = PriceTable.load(price_table)
     row = backend_kind(kind)
     assert row is not None

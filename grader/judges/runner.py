@@ -27,7 +27,7 @@ from .cache import JudgeCache, key_head, request_key
 from .evidence import verify
 from .prompt import (CHANNEL_JSON, MODE_BATCHED, MODE_PER_PRINCIPLE, PROMPT_VERSION, RenderedTranscript,
                      build_prompt, render_transcript, reask_text, task_text)
-from .retry import RetryPolicy, with_retries
+from .retry import RetryBudget, RetryPolicy, with_retries
 from .transport import Backend, Reply, RequestContext
 from .usage import PriceTable, Usage
 
@@ -87,6 +87,8 @@ class ModelJudge:
         self.prices = prices or PriceTable.load()
         self.retry = retry or RetryPolicy()
         self.max_reasks = max(0, int(max_reasks))
+        run_budget = self.retry.run_budget
+        self.budget = RetryBudget(None if run_budget is None else run_budget * self.concurrency)
         self._totals = {"requests": 0, "input_tokens": 0, "output_tokens": 0, "cached_tokens": 0,
                         "cache_write_tokens": 0, "cost_usd": 0.0, "cache_hits": 0, "retries": 0,
                         "reasks": 0, "unpriced_requests": 0}
@@ -105,7 +107,7 @@ class ModelJudge:
                 "prompt_version": PROMPT_VERSION}
 
     def usage(self) -> dict[str, Any]:
-        return dict(self._totals)
+        return {**self._totals, **self.budget.totals()}
 
     async def aclose(self) -> None:
         await self.backend.aclose()
@@ -290,7 +292,7 @@ class ModelJudge:
             calls.retries += 1
             self._totals["retries"] += 1
 
-        reply = await with_retries(attempt, self.retry, on_retry)
+        reply = await with_retries(attempt, self.retry, on_retry, self.budget)
         self._account(reply.model or self.backend.model, reply.usage, calls)
         return reply
 
