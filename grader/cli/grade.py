@@ -20,22 +20,28 @@ from .common import edge, stderr_is_tty
 FORMATS = ("openai", "anthropic", "inspect", "text")
 
 
-def _progress(quiet: bool):  # type: ignore[no-untyped-def]
+def _progress(quiet: bool, judge: Any = None):  # type: ignore[no-untyped-def]
     if quiet or not stderr_is_tty():
         return None, None
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     prog = Progress(SpinnerColumn(), TextColumn("grading"), BarColumn(), MofNCompleteColumn(),
-                    TextColumn("transcripts"), TimeElapsedColumn(), console=Console(stderr=True), transient=True)
-    task = prog.add_task("grade", total=None)
-    return prog, lambda n: prog.update(task, completed=n)
+                    TextColumn("transcripts"), TimeElapsedColumn(), TextColumn("{task.fields[retries]}"),
+                    console=Console(stderr=True), transient=True)
+    task = prog.add_task("grade", total=None, retries="")
+
+    def update(n: int) -> None:
+        prog.update(task, completed=n, retries=_retries(judge.usage()).lstrip("; ") if judge is not None else "")
+
+    return prog, update
 
 
 def _retries(u: Any) -> str:
     """``; 12 retries (34.5 s waited)`` when the judge retried (a fault-free run says nothing)."""
-    if not u.get("retries"):
+    if not u.get("retries") and not u.get("retries_refused"):
         return ""
-    return f"; {u['retries']} retries ({float(u.get('retry_wait_s') or 0):.1f} s waited)"
+    refused = f", {u['retries_refused']} refused: the run's retry budget is spent" if u.get("retries_refused") else ""
+    return f"; {u['retries']} retries ({float(u.get('retry_wait_s') or 0):.1f} s waited{refused})"
 
 
 def _run(rubrics: Any, judge: Any, options: GradeOptions, paths: tuple[str, ...], run_dir: str, progress: Any,
@@ -120,7 +126,7 @@ def grade(paths: tuple[str, ...], rubrics: tuple[str, ...], judge_spec: str | No
 
         judge = make_batch_judge(judge, run_dir, poll_seconds=batch_poll,
                                  on_status=None if quiet else lambda line: click.echo(line, err=True))
-    prog, callback = _progress(quiet)
+    prog, callback = _progress(quiet, judge)
     try:
         with prog if prog is not None else contextlib.nullcontext():
             summary = _run(loaded, judge, options, paths, run_dir, callback, batch, not no_wait)

@@ -39,5 +39,5 @@ class FaultMix:
         reask = len((req.json or {}).get("messages", [])) > 2
         if not reask and mark % self.malformed_every == 0 and n == len(self.faults):
             return Reply(200, b"{oops")
-        answer = OFF_CONTRACT if not reask and mark % self.off_contract_every == 1 else GOOD
+        answer = OFF_CONTRACT if not reask and mark % self.off_contract_every == self.off_contract_every - 1 else GOOD
         return Reply(200, openai_body(json.dumps(answer)))
