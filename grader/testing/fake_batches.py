@@ -7,7 +7,8 @@ interactive call (a :class:`~grader.testing.fake_server.Script`, say) given a
 :class:`~grader.testing.fake_server.Request` carrying the request's body; a handler may
 return :data:`EXPIRED` or :data:`CANCELED` for a request instead of an answer. A batch ends
 on its ``polls_to_end``-th retrieve; a cancelled batch ends on the next retrieve with its
-requests cancelled. Everything the grader sent is kept (``uploads``, ``created``).
+requests cancelled. Interactive calls (``/v1/chat/completions``, ``/v1/messages``) get the
+same handler's answers. Everything the grader sent is kept (``uploads``, ``created``).
 """
 from __future__ import annotations
 
@@ -56,6 +57,8 @@ class FakeBatches:
 
     def __call__(self, req: Request) -> Reply:
         path = req.path.split("?", 1)[0]
+        if path in ("/v1/chat/completions", "/v1/messages"):  # an interactive call: the same answers
+            return self.answer(req)
         with self.lock:
             if path == "/v1/files" and req.method == "POST":
                 return self._upload(req)
