@@ -5,6 +5,7 @@
 every request 429 with ``Retry-After: 1``, then 500, then 503, then properly; about one answer
 in 7 is malformed JSON once and one in 5 off the contract (re-asked, and the re-ask meets the
 same faults). The default retry policy; wall time, requests, retries and seconds waited.
+``--outage`` instead answers every request 503: the time until every pair is an ``error``.
 
     python bench/judge_faults.py [--transcripts 7] [--concurrency 8] [--repeat 3]
 """
@@ -26,19 +27,20 @@ from grader.rubric import load_rubrics
 from grader.testing.corpus import machine
 
 
-def _serve(port_q: Any, stop: Any) -> None:
+def _serve(port_q: Any, stop: Any, outage: bool) -> None:
     from grader.testing.fake_server import FakeServer
-    from grader.testing.faults import FaultMix
+    from grader.testing.faults import FAULTS, FaultMix
 
-    with FakeServer(FaultMix(), "/v1") as srv:
+    handler = FaultMix(faults=FAULTS[2:] * 1000) if outage else FaultMix()
+    with FakeServer(handler, "/v1") as srv:
         port_q.put(srv.port)
         stop.wait()
 
 
-def start_server() -> tuple[str, Any, Any]:
+def start_server(outage: bool) -> tuple[str, Any, Any]:
     ctx = mp.get_context("spawn")
     q, stop = ctx.Queue(), ctx.Event()
-    proc = ctx.Process(target=_serve, args=(q, stop), daemon=True)
+    proc = ctx.Process(target=_serve, args=(q, stop, outage), daemon=True)
     proc.start()
     return f"http://127.0.0.1:{q.get(timeout=60)}/v1", proc, stop
 
@@ -64,13 +66,14 @@ def main() -> None:
     ap.add_argument("--transcripts", type=int, default=7)
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--outage", action="store_true", help="every request answered 503: how long until every pair is an error")
     args = ap.parse_args()
     load = os.getloadavg()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         data = corpus(Path(tmp) / "t.jsonl", args.transcripts)
         for i in range(args.repeat):
-            url, proc, stop = start_server()  # a fresh server: every request meets the faults again
+            url, proc, stop = start_server(args.outage)  # a fresh server: every request meets the faults again
             try:
                 rows.append(one_run(url, data, Path(tmp) / f"run{i}", args.concurrency))
             finally:

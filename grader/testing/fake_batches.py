@@ -7,8 +7,9 @@ interactive call (a :class:`~grader.testing.fake_server.Script`, say) given a
 :class:`~grader.testing.fake_server.Request` carrying the request's body; a handler may
 return :data:`EXPIRED` or :data:`CANCELED` for a request instead of an answer. A batch ends
 on its ``polls_to_end``-th retrieve; a cancelled batch ends on the next retrieve with its
-requests cancelled. Interactive calls (``/v1/chat/completions``, ``/v1/messages``) get the
-same handler's answers. Everything the grader sent is kept (``uploads``, ``created``).
+requests cancelled. Interactive calls (every other path) get the same handler's answers,
+and a batched request reaches the handler as a POST to ``/v1/chat/completions`` or
+``/v1/messages``. Everything the grader sent is kept (``uploads``, ``created``).
 """
 from __future__ import annotations
 
@@ -57,8 +58,8 @@ class FakeBatches:
 
     def __call__(self, req: Request) -> Reply:
         path = req.path.split("?", 1)[0]
-        if path in ("/v1/chat/completions", "/v1/messages"):  # an interactive call: the same answers
-            return self.answer(req)
+        if not path.startswith(("/v1/files", "/v1/batches", "/v1/messages/batches")):
+            return self.answer(req)  # an interactive call: the same answers
         with self.lock:
             if path == "/v1/files" and req.method == "POST":
                 return self._upload(req)
@@ -98,7 +99,8 @@ class FakeBatches:
                 batch.results.append({"custom_id": r["custom_id"], "kind": "canceled"})
                 kinds.append("canceled")
                 continue
-            reply = self.answer(Request("POST", "/batch", {}, json.dumps(r["body"]).encode()))
+            path = "/v1/chat/completions" if batch.provider == "openai" else "/v1/messages"
+            reply = self.answer(Request("POST", path, {}, json.dumps(r["body"]).encode()))
             kind = ("expired" if reply is EXPIRED else "canceled" if reply is CANCELED
                     else "ok" if reply.status == 200 else "error")
             body = None if kind in ("expired", "canceled") else json.loads(reply.encoded() or b"null")
