@@ -278,6 +278,9 @@ class _HeldWrites:
             self.cache.put(*item)
         self.held = []
 
+    def close(self) -> None:
+        """The wrapped cache is the base judge's, closed with it."""
+
 
 class _LazyStore:
     """Defers opening the results store until a request is looked up (after the engine

@@ -23,7 +23,7 @@ from ..rubric import Principle
 from ..transcripts.model import Transcript
 from .answer import Answer, describe_votes, load_json_text, majority, parse_batched, parse_single
 from .base import JudgeOutcome
-from .cache import JudgeCache, key_head, request_key
+from .cache import AnswerCache, key_head, request_key
 from .evidence import verify
 from .prompt import (CHANNEL_JSON, MODE_BATCHED, MODE_PER_PRINCIPLE, PROMPT_VERSION, RenderedTranscript,
                      build_prompt, render_transcript, reask_text, task_text)
@@ -74,7 +74,7 @@ class ModelJudge:
     """A :class:`~grader.judges.base.Judge` over a backend (OpenAI, Anthropic, scripted)."""
 
     def __init__(self, backend: Backend, *, spec: str | None = None, mode: str = MODE_PER_PRINCIPLE,
-                 concurrency: int = 8, samples: int = 1, cache: JudgeCache | None = None,
+                 concurrency: int = 8, samples: int = 1, cache: AnswerCache | None = None,
                  prices: PriceTable | None = None, retry: RetryPolicy | None = None, max_reasks: int = 2):
         if mode not in MODES:
             raise ValueError(f"judge mode must be one of {', '.join(MODES)}, not {mode!r}")

@@ -125,10 +125,12 @@ class FakeBatches:
         data, purpose, name = b"", "", "file"
         for part in msg.iter_parts():
             field_name = part.get_param("name", header="content-disposition")
+            payload = part.get_payload(decode=True)
+            content = payload if isinstance(payload, bytes) else b""
             if field_name == "file":
-                data, name = part.get_payload(decode=True), part.get_filename() or "file"
+                data, name = content, part.get_filename() or "file"
             elif field_name == "purpose":
-                purpose = part.get_payload(decode=True).decode()
+                purpose = content.decode()
         fid = f"file-{len(self.files) + 1:04d}"
         self.files[fid] = data
         self.uploads.append(fid)
