@@ -107,6 +107,12 @@ def grade(paths: tuple[str, ...], rubrics: tuple[str, ...], judge_spec: str | No
         raise UsageError("--resume needs -o RUN_DIR (the run to continue)")
     if no_wait and not batch:
         raise UsageError("--no-wait needs --batch")
+    if resume and not batch and run_dir:
+        from ..judges.batch_store import BatchLog
+
+        still_open = len(BatchLog(run_dir).open_batches())
+        if still_open:
+            raise UsageError(f"{run_dir}: {still_open} batch(es) of this run are still open: resume it with --batch")
     loaded = load_rubrics(list(rubrics))
     options = GradeOptions(format=fmt, limit=limit, sample=sample, seed=seed, tags=parse_tags(tags),
                            workers=workers, resume=resume)

@@ -20,7 +20,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 from ..errors import RunFolderError
 from .cache import JudgeCache
@@ -109,10 +109,6 @@ class ResultStore:
 
     def put_failure(self, custom_id: str, reason: str, attempts: int) -> None:
         self._db.put(custom_id, "batch", "", {"failed": reason, "attempts": attempts})
-
-    def put_many(self, items: Iterable[tuple[str, Mapping[str, Any]]]) -> None:
-        for cid, value in items:
-            self._db.put(cid, "batch", "", value)
 
     def close(self) -> None:
         self._db.close()

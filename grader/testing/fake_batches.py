@@ -39,7 +39,9 @@ class FakeBatch:
     polls: int = 0
     cancelling: bool = False
     ended: str | None = None  # the end state
-    results: list[dict[str, Any]] = field(default_factory=list)  # per request: ("ok"|"error"|..., payload)
+    results: list[dict[str, Any]] = field(default_factory=list)  # per request: kind, status, body
+    input_file_id: str = ""  # OpenAI
+    output: tuple[str | None, str | None] | None = None  # OpenAI: output and error file ids, once ended
 
 
 class FakeBatches:
@@ -148,7 +150,7 @@ class FakeBatches:
         if len(set(ids)) != len(ids):
             return Reply(400, error_body(400, "duplicate custom_id in the input file"))
         batch = self._new("openai", [{"custom_id": line["custom_id"], "body": line["body"]} for line in lines])
-        batch.input_file_id = body["input_file_id"]  # type: ignore[attr-defined]
+        batch.input_file_id = body["input_file_id"]
         return Reply(200, self._openai_object(batch))
 
     def _openai(self, bid: str, cancel: bool) -> Reply:
@@ -164,7 +166,7 @@ class FakeBatches:
     def _openai_object(self, batch: FakeBatch, state: str | None = None) -> dict[str, Any]:
         out_id = err_id = None
         completed = failed = 0
-        if batch.ended and "output" not in batch.__dict__:
+        if batch.ended and batch.output is None:
             ok_lines, err_lines = [], []
             for i, r in enumerate(batch.results):
                 if r["kind"] == "ok":
@@ -177,13 +179,13 @@ class FakeBatches:
                     code = "batch_expired" if r["kind"] == "expired" else "batch_cancelled"
                     err_lines.append({"id": f"req_{i}", "custom_id": r["custom_id"], "response": None,
                                       "error": {"code": code, "message": f"This request was not run ({code})."}})
-            batch.output = [self._file(ok_lines), self._file(err_lines)]  # type: ignore[attr-defined]
-        if batch.ended:
-            out_id, err_id = batch.output  # type: ignore[attr-defined]
+            batch.output = (self._file(ok_lines), self._file(err_lines))
+        if batch.ended and batch.output is not None:
+            out_id, err_id = batch.output
             completed = sum(1 for r in batch.results if r["kind"] == "ok")
             failed = len(batch.results) - completed
         return {"id": batch.id, "object": "batch", "endpoint": "/v1/chat/completions", "errors": None,
-                "input_file_id": getattr(batch, "input_file_id", ""), "completion_window": "24h",
+                "input_file_id": batch.input_file_id, "completion_window": "24h",
                 "status": state or batch.ended or ("cancelling" if batch.cancelling else "in_progress"),
                 "output_file_id": out_id, "error_file_id": err_id, "created_at": 0,
                 "request_counts": {"total": len(batch.requests), "completed": completed, "failed": failed}}

@@ -283,3 +283,33 @@ def test_batch_prices_are_the_providers_share_of_the_list_price():
     assert custom.for_batch("openai").cost("m", Usage(1_000_000, 1_000_000)) == pytest.approx(1.5)
     with pytest.raises(JudgeConfigError, match=r"^price_table: at batch.openai.discount: 1.5 is greater than the maximum of 1$"):
         PriceTable.load({"models": {}, "batch": {"openai": {"discount": 1.5}}})
+
+
+def test_a_run_with_open_batches_resumes_only_in_batch_mode(tmp_path, keys):
+    rubric, data = inputs(tmp_path, ("good",))
+    fake = FakeBatches(script("openai"), polls_to_end=5)
+    run = tmp_path / "run"
+    with FakeServer(fake) as srv:
+        fake.url = srv.url
+        base = args("openai", srv, rubric, data, run)
+        assert CliRunner().invoke(main, base + ["--no-wait"]).exit_code == 0
+        plain = [a for a in base if a not in ("--batch", "--batch-poll", "0")] + ["--resume"]
+        res = CliRunner().invoke(main, plain)
+    assert res.exit_code == 2
+    assert f"{run}: 1 batch(es) of this run are still open: resume it with --batch" in res.output
+
+
+def test_the_batch_log_survives_a_torn_last_line_and_names_a_bad_one(tmp_path):
+    from grader.errors import RunFolderError
+    from grader.judges.batch_store import BatchLog
+
+    log = BatchLog(tmp_path)
+    log.append({"event": "submitted", "batch_id": "b1", "provider": "openai", "submitted_at": "t",
+                "requests": {"k1": {"transcript_id": "t1", "principle_ids": ["P1"], "sample": 0, "reask": 0}}})
+    with (tmp_path / "batches.jsonl").open("a") as f:
+        f.write('{"event": "collected", "batch_')  # the process died mid-write
+    again = BatchLog(tmp_path)
+    assert [b.batch_id for b in again.open_batches()] == ["b1"] and again.in_open_batch() == {"k1"}
+    (tmp_path / "batches.jsonl").write_text('{"event": "collected", "batch_id": "nope"}\n')
+    with pytest.raises(RunFolderError, match=r"batches.jsonl:1: not a batch record \('nope'\)$"):
+        BatchLog(tmp_path)
