@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Iterator, Mapping, Protocol, Sequence, TypeVar
+from typing import Any, Awaitable, Callable, Iterable, Iterator, Mapping, Protocol, Sequence, TypeVar
 
 from .retry import RetryPolicy, with_retries
 from .transport import Reply
@@ -55,7 +55,7 @@ class BatchClient(Protocol):
     async def aclose(self) -> None: ...
 
 
-def split(lines: Sequence[tuple[str, bytes]], limits: BatchLimits) -> Iterator[list[tuple[str, bytes]]]:
+def split(lines: Iterable[tuple[str, bytes]], limits: BatchLimits) -> Iterator[list[tuple[str, bytes]]]:
     """Consecutive groups of ``(custom_id, line)`` within ``limits`` (a line counts its newline)."""
     group: list[tuple[str, bytes]] = []
     size = 0

@@ -175,7 +175,8 @@ class BatchJudge:
         """Submit the pending requests no open batch holds; returns how many were submitted."""
         held = self.log.in_open_batch()
         todo = [p for cid, p in self.pending.items() if cid not in held]
-        lines = [(p.custom_id, self.client.line(p.custom_id, p.body)) for p in todo]
+        # serialised as they are grouped: one batch's lines (<= max_bytes) in memory at a time
+        lines = ((p.custom_id, self.client.line(p.custom_id, p.body)) for p in todo)
         by_id = {p.custom_id: p for p in todo}
         sent = 0
         for group in split(lines, self.client.limits):
