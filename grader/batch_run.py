@@ -27,6 +27,7 @@ async def run_batched(rubrics: Sequence[Rubric], judge: BatchJudge, options: Gra
     summary (``pending`` > 0 when answers are still out, only with ``wait=False``)."""
     resume = options.resume
     if resume:
+        await judge.recover()  # a batch whose creation a killed process never recorded
         await judge.collect(wait=False)  # what ended while no command was running
     while True:
         judge.new_pass()

@@ -25,11 +25,17 @@ class AnthropicBatches:
     def line(self, custom_id: str, body: Mapping[str, Any]) -> bytes:
         return dumps({"custom_id": custom_id, "params": dict(body)})
 
-    async def submit(self, lines: Sequence[bytes]) -> str:
+    async def prepare(self, lines: Sequence[bytes]) -> str | None:
+        return None  # a Message Batch carries nothing of ours to find it by
+
+    async def create(self, lines: Sequence[bytes], token: str | None) -> str:
         requests = [json.loads(line) for line in lines]
         # not retried: a create whose answer was lost may have made the batch (see batch_openai)
         batch = await self.backend.call(lambda c: c.messages.batches.create(requests=requests))
         return str(batch.id)
+
+    async def find(self, token: str) -> str | None:
+        return None
 
     async def status(self, batch_id: str) -> BatchStatus:
         b = await managed(lambda: self.backend.call(lambda c: c.messages.batches.retrieve(batch_id)), self.retry)

@@ -15,6 +15,7 @@ ENDPOINT = "/v1/chat/completions"
 #: the Batch API's limits: 50,000 requests and 200 MB per input file
 LIMITS = BatchLimits(50_000, 200 * 1024 * 1024)
 ENDED = frozenset({"completed", "failed", "expired", "cancelled"})
+FIND_LIMIT = 1000  # recent batches searched for one whose creation was not recorded
 
 
 class OpenAIBatches:
@@ -28,16 +29,35 @@ class OpenAIBatches:
     def line(self, custom_id: str, body: Mapping[str, Any]) -> bytes:
         return dumps({"custom_id": custom_id, "method": "POST", "url": ENDPOINT, "body": dict(body)})
 
-    async def submit(self, lines: Sequence[bytes]) -> str:
+    async def prepare(self, lines: Sequence[bytes]) -> str | None:
+        """Upload the JSONL file; its id names the batch made from it (see :meth:`find`)."""
         data = b"\n".join(lines) + b"\n"
-        call = self.backend.call
-        uploaded = await managed(lambda: call(lambda c: c.files.create(
+        uploaded = await managed(lambda: self.backend.call(lambda c: c.files.create(
             file=("grader-batch.jsonl", data, "application/jsonl"), purpose="batch")), self.retry)
+        return str(uploaded.id)
+
+    async def create(self, lines: Sequence[bytes], token: str | None) -> str:
+        assert token is not None
         # not retried: a create whose answer was lost may have made the batch, and a second
-        # one would be paid twice; a failure here leaves the requests unsubmitted
-        batch = await call(lambda c: c.batches.create(input_file_id=uploaded.id, endpoint=ENDPOINT,
-                                                      completion_window="24h"))
+        # one would be paid twice; the next command finds it by its input file instead
+        batch = await self.backend.call(lambda c: c.batches.create(input_file_id=token, endpoint=ENDPOINT,
+                                                                   completion_window="24h"))
         return str(batch.id)
+
+    async def find(self, token: str) -> str | None:
+        """The batch whose input file is ``token``, among the most recent ``FIND_LIMIT``."""
+        async def scan() -> str | None:
+            page = await self.backend.call(lambda c: c.batches.list(limit=100))
+            seen = 0
+            async for b in page:
+                if b.input_file_id == token:
+                    return str(b.id)
+                seen += 1
+                if seen >= FIND_LIMIT:
+                    break
+            return None
+
+        return await managed(scan, self.retry)
 
     async def _retrieve(self, batch_id: str) -> Any:
         return await managed(lambda: self.backend.call(lambda c: c.batches.retrieve(batch_id)), self.retry)

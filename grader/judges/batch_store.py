@@ -2,9 +2,14 @@
 
 ``batches.jsonl`` (append-only, flushed and fsynced line by line) holds one event a line:
 
+- ``{"event": "submitting", "token", "provider", "at", "requests"}`` before a batch is
+  created, where the provider lets a created batch be found again (OpenAI: ``token`` is
+  the uploaded input file, which names its batch);
 - ``{"event": "submitted", "batch_id", "provider", "submitted_at", "requests": {custom_id:
-  {"transcript_id", "principle_ids", "sample", "reask"}}}`` as soon as the provider
+  {"transcript_id", "principle_ids", "sample", "reask"}}, "token"?}`` as soon as the provider
   accepted a batch;
+- ``{"event": "abandoned", "token"}`` when a "submitting" turned out never to have made a
+  batch (the process died before the provider accepted it);
 - ``{"event": "state", "batch_id", "state", "at", "counts"}`` when a poll saw it change;
 - ``{"event": "collected", "batch_id", "at", "succeeded", "failed"}`` once its results are
   stored.
@@ -49,6 +54,7 @@ class BatchLog:
         self.path = Path(run_dir) / LOG
         self.batches: dict[str, BatchRecord] = {}
         self.submissions: dict[str, int] = {}  # custom_id -> batches that held it
+        self.intents: dict[str, dict[str, Any]] = {}  # token -> "submitting" event not yet resolved
         if self.path.exists():
             self._read()
 
@@ -67,7 +73,13 @@ class BatchLog:
 
     def _apply(self, ev: Mapping[str, Any]) -> None:
         kind = ev["event"]
-        if kind == "submitted":
+        if kind == "submitting":
+            self.intents[ev["token"]] = dict(ev)
+        elif kind == "abandoned":
+            self.intents.pop(ev["token"])
+        elif kind == "submitted":
+            if ev.get("token"):
+                self.intents.pop(ev["token"], None)
             rec = BatchRecord(ev["batch_id"], ev["provider"], ev["submitted_at"], dict(ev["requests"]))
             self.batches[rec.batch_id] = rec
             for cid in rec.requests:

@@ -180,15 +180,40 @@ class BatchJudge:
         by_id = {p.custom_id: p for p in todo}
         sent = 0
         for group in split(lines, self.client.limits):
-            batch_id = await self.client.submit([line for _, line in group])
+            body = [line for _, line in group]
             requests = {cid: {"transcript_id": by_id[cid].ctx.transcript_id,
                               "principle_ids": list(by_id[cid].ctx.principle_ids),
                               "sample": by_id[cid].ctx.sample, "reask": by_id[cid].ctx.reask}
                         for cid, _ in group}
-            self.log.append({"event": "submitted", "batch_id": batch_id, "provider": self.provider,
-                             "submitted_at": now_iso(), "requests": requests})
+            token = await self.client.prepare(body)
+            if token is not None:
+                self.log.append({"event": "submitting", "token": token, "provider": self.provider,
+                                 "at": now_iso(), "requests": requests})
+            batch_id = await self.client.create(body, token)
+            self._submitted(batch_id, requests, token)
             sent += len(requests)
         return sent
+
+    def _submitted(self, batch_id: str, requests: Mapping[str, Any], token: str | None) -> None:
+        event = {"event": "submitted", "batch_id": batch_id, "provider": self.provider, "submitted_at": now_iso(),
+                 "requests": dict(requests)}
+        if token is not None:
+            event["token"] = token
+        self.log.append(event)
+
+    async def recover(self) -> int:
+        """Settle batches whose creation was begun but not recorded (the process died in
+        between): one the provider made is adopted, else the attempt is marked abandoned and
+        its requests go out again. Returns the batches adopted."""
+        adopted = 0
+        for token, intent in list(self.log.intents.items()):
+            batch_id = await self.client.find(token)
+            if batch_id is None:
+                self.log.append({"event": "abandoned", "token": token})
+            else:
+                self._submitted(batch_id, intent["requests"], token)
+                adopted += 1
+        return adopted
 
     def summary(self) -> dict[str, Any]:
         """The run's batches so far (for run.json): from the log, so it spans every command."""

@@ -71,6 +71,12 @@ class FakeBatches:
                 return Reply(200, data) if data is not None else Reply(404, error_body(404, "no such file"))
             if path == "/v1/batches" and req.method == "POST":
                 return self._create_openai(req.json)
+            if path == "/v1/batches" and req.method == "GET":  # newest first, one page
+                listed = [self._openai_object(self.batches[b]) for b in reversed(self.created)
+                          if self.batches[b].provider == "openai"]
+                return Reply(200, {"object": "list", "data": listed, "has_more": False,
+                                   "first_id": listed[0]["id"] if listed else None,
+                                   "last_id": listed[-1]["id"] if listed else None})
             m = _OPENAI_BATCH.match(path)
             if m:
                 return self._openai(m.group(1), cancel=bool(m.group(2)))

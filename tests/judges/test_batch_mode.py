@@ -135,8 +135,11 @@ def test_submit_exit_and_collect_later_submits_nothing_twice(provider, tmp_path,
         manifest = json.loads((run / "run.json").read_text())
         assert manifest["status"] == "pending" and manifest["counts"]["pending_transcripts"] == 2
         assert (run / "results.jsonl").read_text() == ""
-        [event] = [json.loads(line) for line in (run / "batches.jsonl").read_text().splitlines()]
-        assert event["event"] == "submitted" and event["batch_id"] == fake.created[0]
+        events = [json.loads(line) for line in (run / "batches.jsonl").read_text().splitlines()]
+        # OpenAI: the intent (by the uploaded file) is recorded before the batch is created
+        assert [e["event"] for e in events] == (["submitting", "submitted"] if provider == "openai" else ["submitted"])
+        event = events[-1]
+        assert event["batch_id"] == fake.created[0]
         assert sorted((r["transcript_id"], r["principle_ids"], r["sample"]) for r in event["requests"].values()) == [
             ("good", ["P1"], 0), ("good", ["P2"], 0), ("liar", ["P1"], 0), ("liar", ["P2"], 0)]
         # a new process before the batch has ended: it polls, submits nothing, exits
@@ -155,7 +158,7 @@ def test_submit_exit_and_collect_later_submits_nothing_twice(provider, tmp_path,
     assert manifest["status"] == "complete" and manifest["usage"]["requests"] == 4
     assert manifest["batch"]["batches"] == 1 and manifest["batch"]["requests_submitted"] == 4
     states = [json.loads(line)["event"] for line in (run / "batches.jsonl").read_text().splitlines()]
-    assert states[0] == "submitted" and states[-1] == "collected" and states.count("collected") == 1
+    assert states.count("submitted") == 1 and states[-1] == "collected" and states.count("collected") == 1
 
 
 @pytest.mark.parametrize("provider", ["openai", "anthropic"])
@@ -313,3 +316,56 @@ def test_the_batch_log_survives_a_torn_last_line_and_names_a_bad_one(tmp_path):
     (tmp_path / "batches.jsonl").write_text('{"event": "collected", "batch_id": "nope"}\n')
     with pytest.raises(RunFolderError, match=r"batches.jsonl:1: not a batch record \('nope'\)$"):
         BatchLog(tmp_path)
+
+
+def test_a_batch_created_by_a_process_killed_before_recording_it_is_adopted_not_resent(tmp_path, keys, monkeypatch):
+    from grader.judges.batch_store import BatchLog
+
+    rubric, data = inputs(tmp_path, ("good", "liar"))
+    fake = FakeBatches(script("openai"))
+    run = tmp_path / "run"
+    real_append = BatchLog.append
+
+    def dies_before_recording(self, event):
+        if event["event"] == "submitted":
+            raise KeyboardInterrupt  # the process is killed between the provider's answer and the write
+        real_append(self, event)
+
+    with FakeServer(fake) as srv:
+        fake.url = srv.url
+        base = args("openai", srv, rubric, data, run)
+        monkeypatch.setattr(BatchLog, "append", dies_before_recording)
+        killed = CliRunner().invoke(main, base)
+        assert killed.exit_code != 0 and sizes(fake) == [4]
+        monkeypatch.setattr(BatchLog, "append", real_append)
+        done = CliRunner().invoke(main, base + ["--resume"])
+    assert done.exit_code == 0, done.output
+    assert sizes(fake) == [4]  # adopted by its input file: nothing submitted twice
+    events = [json.loads(line) for line in (run / "batches.jsonl").read_text().splitlines()]
+    assert [e["event"] for e in events] == ["submitting", "submitted", "state", "collected"]
+    assert events[1]["batch_id"] == fake.created[0] and events[1]["token"] == events[0]["token"] == fake.uploads[0]
+    assert json.loads((run / "run.json").read_text())["counts"]["outcomes"] == {"compliant": 2, "violation": 2}
+
+
+def test_a_batch_never_created_is_abandoned_and_its_requests_sent_again(tmp_path, keys, monkeypatch):
+    from grader.judges.batch_openai import OpenAIBatches
+
+    rubric, data = inputs(tmp_path, ("good",))
+    fake = FakeBatches(script("openai"))
+    run = tmp_path / "run"
+    real_create = OpenAIBatches.create
+
+    async def killed(self, lines, token):
+        raise KeyboardInterrupt  # the process dies after the upload, before the batch is created
+
+    with FakeServer(fake) as srv:
+        fake.url = srv.url
+        base = args("openai", srv, rubric, data, run)
+        monkeypatch.setattr(OpenAIBatches, "create", killed)
+        assert CliRunner().invoke(main, base).exit_code != 0
+        monkeypatch.setattr(OpenAIBatches, "create", real_create)
+        done = CliRunner().invoke(main, base + ["--resume"])
+    assert done.exit_code == 0, done.output
+    assert sizes(fake) == [2] and len(fake.uploads) == 2
+    events = [json.loads(line)["event"] for line in (run / "batches.jsonl").read_text().splitlines()]
+    assert events == ["submitting", "abandoned", "submitting", "submitted", "state", "collected"]
