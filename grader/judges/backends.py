@@ -33,8 +33,7 @@ class BackendKind:
         """The class named by ``backend`` or ``batch``, imported now."""
         ref = getattr(self, which)
         if ref is None:
-            raise JudgeConfigError(f"the {self.name} judge has no batch API: --batch needs "
-                                   f"{' or '.join(k.name for k in BACKENDS if k.batch)}")
+            raise JudgeConfigError(f"the {self.name} judge has no {which} class")
         module, _, attr = ref.partition(":")
         return getattr(importlib.import_module(module), attr)
 
@@ -48,11 +47,10 @@ BACKENDS: tuple[BackendKind, ...] = (
                 batch="grader.judges.batch_anthropic:AnthropicBatches"),
     BackendKind("scripted", "grader.judges.scripted:ScriptedBackend", target="PATH", prices="scripted"),
 )
-BY_NAME = {k.name: k for k in BACKENDS}
 
 
 def backend_kind(name: str) -> BackendKind | None:
-    return BY_NAME.get(name)
+    return next((k for k in BACKENDS if k.name == name), None)
 
 
 def describe_specs() -> str:

@@ -30,6 +30,7 @@ from ..errors import JudgeConfigError, ProviderError
 from ..results_api import now_iso
 from ..rubric import Principle
 from ..transcripts.model import Transcript
+from . import backends
 from .backends import backend_kind
 from .base import JudgeOutcome, JudgePending
 from .batch_client import BatchClient, BatchLimits, split
@@ -332,8 +333,8 @@ def make_batch_judge(judge: ModelJudge, run_dir: str | Path, *, limits: BatchLim
     :class:`JudgeConfigError` when its backend has no batch API."""
     kind = backend_kind(judge.backend.name)
     if kind is None or kind.batch is None:
-        raise JudgeConfigError(f"--batch needs a judge with a batch API (openai:MODEL or anthropic:MODEL), "
-                               f"not {judge.spec}")
+        able = " or ".join(f"{k.name}:{k.target}" for k in backends.BACKENDS if k.batch)
+        raise JudgeConfigError(f"--batch needs a judge with a batch API ({able}), not {judge.spec}")
     client = kind.load("batch")(judge.backend, judge.retry, limits)
     return BatchJudge(judge, client, run_dir, max_submits=max_submits, poll_seconds=poll_seconds,
                       on_status=on_status)
