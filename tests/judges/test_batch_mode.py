@@ -369,3 +369,27 @@ def test_a_batch_never_created_is_abandoned_and_its_requests_sent_again(tmp_path
     assert sizes(fake) == [2] and len(fake.uploads) == 2
     events = [json.loads(line)["event"] for line in (run / "batches.jsonl").read_text().splitlines()]
     assert events == ["submitting", "abandoned", "submitting", "submitted", "state", "collected"]
+
+
+def test_samples_and_batched_judge_mode_go_through_batches(tmp_path, keys, finding_validator):
+    rubric, data = inputs(tmp_path, ("good", "liar"))
+    both = answer("compliant", quote="")
+    verdicts = {"verdicts": [{"principle_id": "P1", **both}, {"principle_id": "P2", **both}]}
+    fake = FakeBatches(Script({("good", "*"): [ok("openai", both)], ("liar", "*"): [ok("openai", verdicts)]}))
+    with FakeServer(fake) as srv:
+        fake.url = srv.url
+        sampled = CliRunner().invoke(main, args("openai", srv, rubric, data, tmp_path / "s") + ["--samples", "3"],
+                                     catch_exceptions=False)
+        (tmp_path / "one").mkdir()
+        _, just_liar = inputs(tmp_path / "one", ("liar",))
+        grouped = CliRunner().invoke(main, args("openai", srv, rubric, just_liar, tmp_path / "g")
+                                     + ["--judge-mode", "batched"], catch_exceptions=False)
+    assert sampled.exit_code == 3, sampled.output  # liar's per-principle answers are off-contract (a list of 2)
+    # 2 transcripts x 2 principles x 3 samples, one custom_id each; liar's 6 are re-asked twice in follow-ups
+    assert sizes(fake)[:3] == [12, 6, 6]
+    rows = {(r["transcript_id"], r["principle_id"]): r for r in validate_results(tmp_path / "s", finding_validator)}
+    assert rows[("good", "P1")]["judge"]["samples"] == 3 and rows[("good", "P1")]["judge"]["votes"] == ["compliant"] * 3
+    assert rows[("liar", "P1")]["outcome"] == "error"
+    assert grouped.exit_code == 0, grouped.output
+    assert sizes(fake)[3:] == [1]  # one request for both principles of the one transcript
+    assert [r["outcome"] for r in validate_results(tmp_path / "g", finding_validator)] == ["compliant", "compliant"]
