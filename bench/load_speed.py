@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import argparse
 import resource
-import sys
 import tempfile
 import time
 from itertools import cycle, islice
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine  # noqa: E402
+from grader.testing.corpus import machine
 
-from grader.errors import InputError  # noqa: E402
-from grader.transcripts.load import iter_inputs  # noqa: E402
+from grader.errors import InputError
+from grader.transcripts.load import iter_inputs
 
 EM = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "em"
 
