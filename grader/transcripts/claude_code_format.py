@@ -109,10 +109,11 @@ def _sidechains(records: list[tuple[int, dict[str, Any]]]) -> Iterator[tuple[str
             key = agent
         else:
             parent = r.get("parentUuid")
-            key = roots.get(parent) if isinstance(parent, str) else None
-            if key is None:
+            found = roots.get(parent) if isinstance(parent, str) else None
+            if found is None:
                 count += 1
-                key = str(count)
+                found = str(count)
+            key = found
         if isinstance(r.get("uuid"), str):
             roots[r["uuid"]] = key
         groups.setdefault(key, []).append((n, r))

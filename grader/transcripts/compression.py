@@ -32,7 +32,7 @@ def _open_zstd(path: str) -> IO[bytes]:
 
 
 OPENERS: dict[str, Callable[[str], IO[bytes]]] = {
-    ".gz": lambda p: gzip.open(p, "rb"),
+    ".gz": lambda p: gzip.open(p, "rb"),  # type: ignore[dict-item,return-value]
     ".bz2": lambda p: bz2.open(p, "rb"),
     ".xz": lambda p: lzma.open(p, "rb"),
     ".zst": _open_zstd,

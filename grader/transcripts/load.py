@@ -251,8 +251,9 @@ def read_file(path: str, fmt: str | None = None, explicit: bool = True,
             return
     names = ", ".join(format_names())
     known = ", ".join(sorted(detecting_extensions()))
+    inside = compression_of(path)
     yield InputError(path, "", f"unknown file type {ext or '(no extension)'}"
-                               f"{' inside ' + compression_of(path) if compression_of(path) else ''}: "
+                               f"{' inside ' + inside if inside else ''}: "
                                f"expected {known} (or give a format: {names})")
 
 

@@ -93,7 +93,8 @@ def messages_from_items(items: list[Any], path: str, locator: str) -> tuple[Mess
             raise InputError(path, locator, f"{where}: expected an object, got {kind(item)}")
         itype = item.get("type", "message" if "role" in item else None)
         if itype == "message":
-            role = _ROLES.get(item.get("role")) if isinstance(item.get("role"), str) else None
+            raw_role = item.get("role")
+            role = _ROLES.get(raw_role) if isinstance(raw_role, str) else None
             if role is None:
                 raise InputError(path, locator, f"{where}: unknown role {item.get('role')!r} "
                                                 "(expected system, developer, user or assistant)")
@@ -120,7 +121,7 @@ def messages_from_items(items: list[Any], path: str, locator: str) -> tuple[Mess
         elif isinstance(itype, str) and itype.endswith("_call_output"):
             cid = None if item.get("call_id") is None else str(item.get("call_id"))
             text = _output_text(item.get("output"))
-            out.append(Message(len(out), "tool", text, tool_call_id=cid, name=names.get(cid or "")))
+            out.append(Message(len(out), "tool", text, tool_call_id=cid, name=names.get(cid) if cid else None))
             open_turn = False
         elif isinstance(itype, str) and itype.endswith("_call"):
             name = _builtin_name(item, itype)

@@ -60,7 +60,7 @@ def messages_from_sharegpt(turns: list[Any], system: Any, path: str, locator: st
         if value is not None and not isinstance(value, str):
             check_depth(value, path, locator, f"{where}: 'value'")
         name = text_field(turn.get("name"), path, locator, f"{where}: 'name'")
-        if speaker.lower() == "function_call":
+        if str(speaker).lower() == "function_call":
             call = _call(value)
             last_call = call.name
             out.append(Message(len(out), "assistant", "", (call,)))
