@@ -137,7 +137,7 @@ def test_folder_order_is_sorted_and_recursive(fixtures):
                          ("anthropic_agentic.json", ""), ("chat.md", ""), ("chat.txt", "")]
     assert names[5] == ("corpus/items.json", "item 0")
     assert names[-1] == ("openai_single.json", "")
-    assert len(names) == 17
+    assert len(names) == 17 + 20  # 20 from formats/ (test_formats.py)
 
 
 def test_concatenated_json_bom_crlf_and_bare_message_lists(tmp_path):
