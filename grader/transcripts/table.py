@@ -107,3 +107,9 @@ def get_format(name: str) -> Format:
 def detecting_extensions() -> frozenset[str]:
     """The suffixes a folder walk reads without a format."""
     return frozenset(e for f in all_formats() if f.detect is not None for e in f.extensions)
+
+
+def readme_lines() -> list[str]:
+    """One Markdown list line per built-in format, as README "What it reads" shows them
+    (tests check the README against this)."""
+    return [f"- `{f.name}` ({', '.join(sorted(f.extensions))}): {f.description}" for f in SPECIFIC + GENERIC]

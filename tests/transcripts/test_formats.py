@@ -7,6 +7,7 @@ import bz2
 import gzip
 import lzma
 import shutil
+from pathlib import Path
 
 import pytest
 import zstandard
@@ -307,3 +308,33 @@ def test_skipped_files_never_raise_in_the_library(tmp_path, formats):
     assert len(list(load_transcripts(tmp_path, on_error=seen.append))) == 2
     assert [type(e).__name__ for e in seen] == ["SkippedInput"]
     assert len(list(load_transcripts(tmp_path))) == 2  # "raise" does not raise for a skipped file
+
+
+def test_readme_lists_every_format_row():
+    from grader.transcripts.table import GENERIC, SPECIFIC, readme_lines
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## What it reads", 1)[1].split("\n## ", 1)[0]
+    lines = readme_lines()
+    assert len(lines) == len(SPECIFIC + GENERIC) == 10
+    for line in lines:
+        assert line in section.splitlines(), f"README 'What it reads' does not list: {line}"
+
+
+def test_plugin_rows_are_detected_before_the_generic_json_reader(tmp_path, monkeypatch):
+    from grader.transcripts import table
+    from grader.transcripts.formats import Format
+    from grader.transcripts.model import Message, Source
+
+    def read(path, stem):
+        yield Transcript(f"plug-{stem}", (Message(0, "user", "from the plug-in"),), {}, Source(path))
+
+    row = Format("events", "event logs", frozenset({".jsonl"}), read, lambda head, path: b'"event"' in head)
+    monkeypatch.setattr(table, "plugin_formats", lambda: [row])
+    assert table.format_names().index("events") < table.format_names().index("json")
+    (tmp_path / "run.jsonl").write_text('{"event": "start"}\n')
+    (tmp_path / "chat.jsonl").write_text('{"messages": [{"role": "user", "content": "hi"}]}\n')
+    read_ = list(iter_inputs([str(tmp_path)]))
+    assert [(t.id, t.messages[0].content) for t in read_] == [
+        ("chat-1-" + read_[0].content_hash()[:8], "hi"), ("plug-run", "from the plug-in")]
+    assert table.get_format("events") is row
