@@ -165,8 +165,8 @@ def read_selected(value: Any, selector: Selector, path: str, locator: str, stem:
     try:
         for k, (where, item) in enumerate(select(value, selector)):
             here = f"{locator} {where}".strip()
-            n = k if number is None else number * 1_000_000 + k
-            out.extend(transcripts_from_value(item, path, here, stem, n))
+            # ids: <stem>-<item>-<hash> in a whole document, <stem>-<line>-<hash> in JSONL
+            out.extend(transcripts_from_value(item, path, here, stem, k if number is None else number))
     except Unreached as e:
         raise ShapeError(path, locator, f"--messages-path {selector.text!r} does not apply: {e}") from None
     return out

@@ -338,3 +338,40 @@ def test_plugin_rows_are_detected_before_the_generic_json_reader(tmp_path, monke
     assert [(t.id, t.messages[0].content) for t in read_] == [
         ("chat-1-" + read_[0].content_hash()[:8], "hi"), ("plug-run", "from the plug-in")]
     assert table.get_format("events") is row
+
+
+def _cc(path, records):
+    import json
+
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return path
+
+
+def _rec(uuid, parent, rtype, content, **extra):
+    return {"type": rtype, "uuid": uuid, "parentUuid": parent, "sessionId": "s-1", "isSidechain": False,
+            "message": {"role": rtype, "content": content}, **extra}
+
+
+def test_claude_code_chain_crosses_a_compaction(tmp_path):
+    p = _cc(tmp_path / "s.jsonl", [
+        _rec("u1", None, "user", "first ask"), _rec("a1", "u1", "assistant", [{"type": "text", "text": "first answer"}]),
+        {"type": "system", "subtype": "compact_boundary", "uuid": "c1", "parentUuid": None,
+         "logicalParentUuid": "a1", "sessionId": "s-1", "content": "Conversation compacted"},
+        _rec("u2", "c1", "user", "second ask"), _rec("a2", "u2", "assistant", [{"type": "text", "text": "second answer"}])])
+    (t,) = _read(p)
+    assert t.id == "s-1" and [m.content for m in t.messages] == ["first ask", "first answer", "second ask", "second answer"]
+
+
+def test_claude_code_subagent_file_and_bad_line(tmp_path):
+    recs = [dict(_rec("x1", None, "user", "look for TODOs"), isSidechain=True, agentId="7a1c"),
+            dict(_rec("x2", "x1", "assistant", [{"type": "text", "text": "none found"}]), isSidechain=True, agentId="7a1c")]
+    p = tmp_path / "agent-7a1c.jsonl"
+    _cc(p, recs)
+    p.write_text(p.read_text() + "{not json\n")
+    items = list(iter_inputs([str(p)]))
+    assert [type(x).__name__ for x in items] == ["InputError", "Transcript"]
+    assert (items[0].locator, items[0].reason) == ("line 3", "invalid JSON at column 2: Expecting property name "
+                                                             "enclosed in double quotes")
+    t = items[1]
+    assert t.id == "s-1/sidechain-7a1c" and t.metadata["sidechain"] is True and t.metadata["agentId"] == "7a1c"
+    assert [(m.role, m.content) for m in t.messages] == [("user", "look for TODOs"), ("assistant", "none found")]
