@@ -1,7 +1,8 @@
 """Reading a JSON or JSONL file of conversations (the ``json`` row and the shape rows).
 
 - ``.jsonl`` (and a ``.json`` holding several JSON values in a row): each line is a value;
-- ``.json``: one value; a list that is not one conversation's messages or items is a list of
+- ``.json``: one value (an Inspect log, by its ``version`` and ``eval`` keys, goes to the
+  Inspect reader); a list that is not one conversation's messages or items is a list of
   values (``item N``);
 - every value is read by ``shapes.transcripts_from_value`` (``shape`` forces one reader), or,
   with a ``selector`` (``--messages-path``), the values it selects inside each value.
@@ -20,7 +21,8 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from ..errors import InputError
-from .compression import inner_suffix
+from .compression import compression_of, inner_suffix
+from .inspect_format import iter_inspect
 from .jsonio import CONCATENATED, iter_jsonl, read_document
 from .model import Transcript
 from .objects import is_bare_messages
@@ -68,6 +70,10 @@ def _json(path: str, stem: str, shape: str | None, selector: Selector | None) ->
         return
     if value is CONCATENATED:
         yield from _one_error_if_none(_jsonl(path, stem, shape, selector), path, "lines")
+    elif shape is None and selector is None and isinstance(value, dict) and "version" in value \
+            and isinstance(value.get("eval"), dict) and compression_of(path) is None:
+        del value  # an Inspect JSON log whose opening the detector did not recognise
+        yield from iter_inspect(path, stem)
     elif selector is None and isinstance(value, list) and not is_bare_messages(value) and not is_item_list(value):
         if not value:
             yield InputError(path, "", "empty list: no conversations")

@@ -24,7 +24,7 @@ from .common import kind
 from .model import Source, Transcript
 from .objects import input_id, is_bare_messages, make_transcript, metadata_of, transcript_from_value
 from .preference_format import is_preference, transcripts_from_preference
-from .responses_format import is_item_list, is_responses_object, messages_from_items, messages_from_responses
+from .responses_format import is_item, is_item_list, is_responses_object, messages_from_items, messages_from_responses
 from .selector import Selector, Unreached, select
 from .sharegpt_format import TURN_KEYS, is_from_value, messages_from_sharegpt, turns_key
 
@@ -220,4 +220,8 @@ def _unknown(value: Any, expected: str) -> str:
     deeper = find_conversations(value, HINT_DEPTH)
     if deeper:
         hint = f"; conversations found at {deeper[0].text!r}: try --messages-path '{deeper[0].text}'"
+    elif "sessionId" in value and "type" in value:
+        hint = "; it looks like a Claude Code session record: try --format claude-code"
+    elif "role" in value or is_item(value):
+        hint = "; it looks like one message: for a file of one message per line try --format message-lines"
     return f"not a transcript: an object with keys {keys}{more} (expected {expected}){hint}"

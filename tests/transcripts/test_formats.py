@@ -375,3 +375,19 @@ def test_claude_code_subagent_file_and_bad_line(tmp_path):
     t = items[1]
     assert t.id == "s-1/sidechain-7a1c" and t.metadata["sidechain"] is True and t.metadata["agentId"] == "7a1c"
     assert [(m.role, m.content) for m in t.messages] == [("user", "look for TODOs"), ("assistant", "none found")]
+
+
+def test_errors_suggest_the_format_that_reads_the_file(tmp_path):
+    p = tmp_path / "msgs.json"  # one message per line, but named .json and starting with a header line
+    p.write_text('{"run": 1}\n{"role": "user", "content": "hi"}\n{"role": "assistant", "content": "yo"}\n')
+    (e,) = list(iter_inputs([str(p)]))
+    assert e.reason.endswith("line 1: not a transcript: an object with keys run (expected a conversation: "
+                             "'messages', ShareGPT 'conversations' (or conversation/chat/dialogue/turns), "
+                             "'chosen'+'rejected', 'prompt'+'completion', or Responses 'input'/'output' items)")
+    q = tmp_path / "msgs2.json"
+    q.write_text('{"role": "user", "content": "hi"}\n{"role": "assistant", "content": "yo"}\n')
+    (e,) = list(iter_inputs([str(q)]))
+    assert e.reason.endswith("; it looks like one message: for a file of one message per line try --format "
+                             "message-lines")
+    (t,) = _read(q, format="message-lines")
+    assert [m.content for m in t.messages] == ["hi", "yo"]
