@@ -53,6 +53,8 @@ def _skipped(r: AuditResult) -> list[str]:
         skipped.append(f"{r.undetermined_rows} row(s) undetermined (no violation found, but some pairs ungraded or failed)")
     if r.input_errors:
         skipped.append(f"{r.input_errors} input(s) could not be read (see {r.run_dir}/input_errors.jsonl)")
+    if r.skipped:
+        skipped.append(f"{r.skipped} file(s) passed over, not transcripts (kind 'skipped' in {r.run_dir}/input_errors.jsonl)")
     if r.ungraded_pairs:
         skipped.append(f"{r.ungraded_pairs} (row, principle) pair(s) ungraded: violations there are not counted")
     if r.error_pairs:

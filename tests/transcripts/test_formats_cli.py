@@ -99,6 +99,11 @@ def test_grade_and_audit_take_messages_path(tmp_path, fixtures):
     r = _cli("audit", path, "--expect", "compliant", "-o", str(tmp_path / "audit"),
              "--messages-path", "run.episodes.all[].log.steps.history")
     assert r.output.startswith("rows: 1 read, 1 graded"), r.output
+    r = _cli("audit", str(fixtures / "formats" / "not_transcripts"), str(fixtures / "formats" / "kto.jsonl"),
+             "--expect", "compliant", "-o", str(tmp_path / "audit2"))
+    assert "4 input(s) could not be read" in r.output
+    assert f"1 file(s) passed over, not transcripts (kind 'skipped' in {tmp_path / 'audit2'}/input_errors.jsonl)" \
+        in r.output.splitlines()
     r = _cli("grade", path, "-o", str(tmp_path / "bad"), "--messages-path", "a[")
     assert r.exit_code == 2 and "bad --messages-path 'a['" in r.output
     assert not (tmp_path / "bad").exists()  # refused before any run folder was made
