@@ -1,25 +1,66 @@
 """Benchmark: how fast transcripts load. Builds a JSONL of N lines (default 20,000) by
 repeating the rows of ../shared/data/em/*.dev.jsonl (real fine-tuning rows, 2 messages
-each), then times ``iter_inputs`` over it (best of 3, plus the peak RSS); then the same rows as one
-Parquet file.
+each), then times ``iter_inputs`` over it (best of 3, plus the peak RSS), once per row of
+``VARIANTS``: the plain JSONL and the same file gzip'd. Another input form (Parquet, ...) is
+one more entry in ``VARIANTS``: a name and a function writing the rows to a file.
 
     python bench/load_speed.py [--lines 20000]
 """
 from __future__ import annotations
 
 import argparse
+import gzip
 import resource
+import sys
 import tempfile
 import time
 from itertools import cycle, islice
 from pathlib import Path
+from typing import Callable
 
-from grader.testing.corpus import machine
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import machine  # noqa: E402
 
-from grader.errors import InputError
-from grader.transcripts.load import iter_inputs
+from grader.errors import InputError  # noqa: E402
+from grader.transcripts.load import iter_inputs  # noqa: E402
 
 EM = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "em"
+
+
+def _jsonl(folder: Path, lines: list[str]) -> Path:
+    path = folder / "em.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _gzip_jsonl(folder: Path, lines: list[str]) -> Path:
+    path = folder / "em.jsonl.gz"
+    with gzip.open(path, "wt", encoding="utf-8", compresslevel=6) as f:
+        f.write("\n".join(lines) + "\n")
+    return path
+
+
+# (label, writer): each writes the same rows in one input form
+VARIANTS: list[tuple[str, Callable[[Path, list[str]], Path]]] = [
+    ("JSONL", _jsonl),
+    ("gzip'd JSONL", _gzip_jsonl),
+]
+
+
+def _time(path: Path) -> tuple[float, int, int, int]:
+    best = float("inf")
+    n = errors = messages = 0
+    for _ in range(3):
+        t0 = time.perf_counter()
+        n = errors = messages = 0
+        for item in iter_inputs([str(path)]):
+            if isinstance(item, InputError):
+                errors += 1
+            else:
+                n += 1
+                messages += len(item.messages)
+        best = min(best, time.perf_counter() - t0)
+    return best, n, errors, messages
 
 
 def main() -> None:
@@ -27,51 +68,17 @@ def main() -> None:
     ap.add_argument("--lines", type=int, default=20_000)
     args = ap.parse_args()
     rows = [line for f in sorted(EM.glob("*.dev.jsonl")) for line in f.read_text(encoding="utf-8").splitlines()]
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "em.jsonl"
-        path.write_text("\n".join(islice(cycle(rows), args.lines)) + "\n", encoding="utf-8")
-        size = path.stat().st_size
-        best = float("inf")
-        for _ in range(3):
-            t0 = time.perf_counter()
-            n = errors = messages = 0
-            for item in iter_inputs([str(path)]):
-                if isinstance(item, InputError):
-                    errors += 1
-                else:
-                    n += 1
-                    messages += len(item.messages)
-            best = min(best, time.perf_counter() - t0)
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    lines = list(islice(cycle(rows), args.lines))
     print(f"machine: {machine()}")
-    print(f"{n} transcripts ({messages} messages, {errors} errors) from {size / 2**20:.1f} MiB JSONL: "
-          f"{best:.2f} s best of 3 ({n / best:,.0f} transcripts/s), peak RSS {rss:.0f} MiB")
-    print(parquet_row(rows, args.lines))
-
-
-def parquet_row(rows: list[str], lines: int) -> str:
-    """The same rows as a Parquet file (one conversation a row), timed the same way."""
-    import json
-
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "em.parquet"
-        pq.write_table(pa.Table.from_pylist([json.loads(r) for r in islice(cycle(rows), lines)]), path)
-        size = path.stat().st_size
-        best = float("inf")
-        for _ in range(3):
-            t0 = time.perf_counter()
-            n = errors = 0
-            for item in iter_inputs([str(path)]):
-                if isinstance(item, InputError):
-                    errors += 1
-                else:
-                    n += 1
-            best = min(best, time.perf_counter() - t0)
-    return (f"{n} transcripts ({errors} errors) from {size / 2**20:.1f} MiB Parquet: "
-            f"{best:.2f} s best of 3 ({n / best:,.0f} transcripts/s)")
+        for label, write in VARIANTS:
+            path = write(Path(tmp), lines)
+            size = path.stat().st_size
+            best, n, errors, messages = _time(path)
+            print(f"{label}: {n} transcripts ({messages} messages, {errors} errors) from {size / 2**20:.1f} MiB: "
+                  f"{best:.2f} s best of 3 ({n / best:,.0f} transcripts/s)")
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS {rss:.0f} MiB")
 
 
 if __name__ == "__main__":

@@ -109,12 +109,15 @@ def _as_rubric(rubric: Any, principles: Sequence[str] | None) -> "Rubric":
 
 
 def load_transcripts(path_or_paths: PathLike | Sequence[PathLike], format: str | None = None,
-                     on_error: str = "raise") -> Iterator["Transcript"]:
+                     on_error: str = "raise", messages_path: str | None = None) -> Iterator["Transcript"]:
     """Read transcripts from files or folders (formats detected per file unless ``format``
-    is one of ``openai``, ``anthropic``, ``inspect``, ``text``). Lazy: one transcript at a time.
+    names a row of the format table, e.g. ``openai``, ``claude-code``, ``sharegpt``; see
+    README "What it reads"). Lazy: one transcript at a time.
 
     ``on_error="raise"`` raises the first :class:`~grader.errors.InputError` (it names the
-    file and line); ``"skip"`` skips unreadable inputs.
+    file and line); ``"skip"`` skips unreadable inputs. ``messages_path`` says where the
+    conversations sit inside each JSON value (``"results[].conversation"``; bad syntax is a
+    :class:`~grader.errors.UsageError`).
 
     >>> import grader
     >>> for t in grader.load_transcripts("transcripts/"):   # doctest: +SKIP
@@ -122,7 +125,8 @@ def load_transcripts(path_or_paths: PathLike | Sequence[PathLike], format: str |
     """
     from .transcripts import load
 
-    return load.load_transcripts(_paths(path_or_paths), format=format, on_error=on_error)
+    return load.load_transcripts(_paths(path_or_paths), format=format, on_error=on_error,
+                                 messages_path=messages_path)
 
 
 # -- grading -------------------------------------------------------------------------------
@@ -132,6 +136,7 @@ class _Options:
 
     # input selection (as ``grader grade``)
     format: str | None = None
+    messages_path: str | None = None
     limit: int | None = None
     sample: int | None = None
     seed: int = 0
@@ -212,8 +217,8 @@ def _as_judge(judge: Any, opts: _Options) -> tuple["Judge | None", bool]:
                      f"(spec, grade, settings, usage, aclose), got {type(judge).__name__}")
 
 
-def _items(transcripts: Any, fmt: str | None, kept: dict[str, list["Transcript"]]
-           ) -> Iterator["Transcript | InputError"]:
+def _items(transcripts: Any, fmt: str | None, kept: dict[str, list["Transcript"]],
+           messages_path: str | None = None) -> Iterator["Transcript | InputError"]:
     """Transcripts and InputErrors from paths, Transcript objects or an iterable of both.
     Transcript objects are also kept in ``kept`` (by id) for the HTML report."""
     from .transcripts.load import iter_inputs
@@ -226,7 +231,7 @@ def _items(transcripts: Any, fmt: str | None, kept: dict[str, list["Transcript"]
             kept.setdefault(item.id, []).append(item)
             yield item
         elif isinstance(item, (str, os.PathLike)):
-            yield from iter_inputs([os.fspath(item)], fmt)
+            yield from iter_inputs([os.fspath(item)], fmt, messages_path)
         else:
             raise UsageError(f"grade() takes paths or Transcript objects, got {type(item).__name__}")
 
@@ -255,7 +260,8 @@ def grade(transcripts: Inputs, rubric: RubricArg = None, judge: "Judge | str | N
             call creates and closes the judge), or any object implementing :class:`~grader.Judge`
             (the caller keeps ownership). ``GRADER_JUDGE`` is not read: the library never
             starts paid calls on its own.
-        **options: ``format``, ``limit``, ``sample``, ``seed``, ``tags`` (``{"k": "v"}`` or
+        **options: ``format``, ``messages_path`` (where conversations sit inside JSON
+            values, e.g. ``"results[].conversation"``), ``limit``, ``sample``, ``seed``, ``tags`` (``{"k": "v"}`` or
             ``["k=v"]``), ``principles`` (ids to keep), ``workers`` (processes for the
             checks; default: up to 2 on runs of more than 256 transcripts), ``run_dir`` (also write a run folder there, streamed as
             findings are produced), ``resume`` (continue ``run_dir``; paths only),
@@ -298,7 +304,10 @@ async def agrade(transcripts: Inputs, rubric: RubricArg = None, judge: "Judge | 
     paths = _all_paths(transcripts)
     if opts.resume and (opts.run_dir is None or paths is None):
         raise UsageError("resume=True needs run_dir= and inputs given as paths")
-    gopts = GradeOptions(format=opts.format, limit=opts.limit, sample=opts.sample, seed=opts.seed,
+    from .transcripts.load import check_messages_path
+
+    check_messages_path(opts.messages_path, opts.format)
+    gopts = GradeOptions(format=opts.format, messages_path=opts.messages_path, limit=opts.limit, sample=opts.sample, seed=opts.seed,
                          tags=tags, workers=opts.workers, resume=opts.resume)
     the_judge, owned = _as_judge(judge, opts)
     try:
@@ -318,7 +327,7 @@ async def _grade_objects(engine: Any, transcripts: Any, opts: _Options, rub: "Ru
     """Grade inputs that include Transcript objects: into memory, or into a new run folder
     (findings appended as they are produced) when ``run_dir`` is set."""
     from .engine import versions
-    from .results import MemorySink, RunFolder, Sink
+    from .results import MemorySink, RunFolder, Sink, unreadable
 
     judge = engine.judge
     run_id = new_run_id()
@@ -331,23 +340,25 @@ async def _grade_objects(engine: Any, transcripts: Any, opts: _Options, rub: "Ru
         "rubrics": rubric_manifest([rub]),
         "judge": dict(judge.settings()) if judge is not None else None,
     }
+    if opts.messages_path is not None:
+        manifest["options"]["messages_path"] = opts.messages_path
     kept: dict[str, list[Transcript]] = {}
     folder = RunFolder.create(os.fspath(opts.run_dir)) if opts.run_dir is not None else None
     sink: Sink = folder if folder is not None else MemorySink()
     if folder is not None:
         folder.write_manifest(manifest)
         try:
-            await engine.agrade_into(_items(transcripts, opts.format, kept), folder, run_id)
+            await engine.agrade_into(_items(transcripts, opts.format, kept, opts.messages_path), folder, run_id)
         finally:
             folder.close()
         findings, errors = list(folder.findings()), folder.input_errors()
     else:
-        await engine.agrade_into(_items(transcripts, opts.format, kept), sink, run_id)
+        await engine.agrade_into(_items(transcripts, opts.format, kept, opts.messages_path), sink, run_id)
         assert isinstance(sink, MemorySink)
         findings, errors = sink.findings, sink.errors
     manifest.update({"ended_at": now_iso(), "status": "complete",
                      "usage": dict(judge.usage()) if judge is not None else {},
-                     "counts": counts_of(findings, len(errors), [p.id for p in rub.principles])})
+                     "counts": counts_of(findings, len(unreadable(errors)), [p.id for p in rub.principles])})
     if folder is not None:
         folder.write_manifest(manifest)
     return Results(tuple(findings), tuple(errors), manifest, folder.path if folder is not None else None,

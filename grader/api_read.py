@@ -11,6 +11,7 @@ import tempfile
 from typing import TYPE_CHECKING, Any, Mapping, Sequence, Union
 
 from .errors import UsageError
+from .results import unreadable
 from .results_api import Results
 
 if TYPE_CHECKING:
@@ -132,7 +133,7 @@ def checklist(results: Results | PathLike, checklist_path: PathLike | None = Non
     cal = calibration if isinstance(calibration, Mapping) or calibration is None else os.fspath(calibration)
     if isinstance(results, Results) and results.run_dir is None:
         return evaluate(list(results.findings), path, signoffs=sign, calibration=cal,
-                        input_errors=len(results.input_errors))
+                        input_errors=len(unreadable(results.input_errors)))
     with _RunDir(results) as run_dir:
         return evaluate(run_dir, path, signoffs=sign, calibration=cal)
 
@@ -173,7 +174,7 @@ def audit(data: Results | PathLike | Sequence[PathLike], expect: str, rubric: An
     from .api import _as_judge, _as_rubric, _Options
 
     if isinstance(data, Results):
-        return analyse(data.findings, expect, input_errors=len(data.input_errors),
+        return analyse(data.findings, expect, input_errors=len(unreadable(data.input_errors)),
                               run_dir=os.fspath(data.run_dir) if data.run_dir else "", max_rate=max_rate,
                               examples=examples, confidence=confidence)
     paths = [os.fspath(data)] if isinstance(data, (str, os.PathLike)) else [os.fspath(p) for p in data]

@@ -19,6 +19,7 @@ lower bound exceeds ``max_rate`` (or when no row could be graded at all).
 """
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -84,6 +85,7 @@ class AuditResult:
     error_pairs: int
     per_principle: tuple[PrincipleTally, ...]
     examples: tuple[AuditExample, ...] = field(default_factory=tuple)
+    skipped: int = 0  # files the folder walk passed over (not transcripts; not errors)
 
     @property
     def failed(self) -> bool:
@@ -106,7 +108,8 @@ class AuditResult:
                 "undetermined_rows": self.undetermined_rows, "input_errors": self.input_errors,
                 "ungraded_pairs": self.ungraded_pairs, "error_pairs": self.error_pairs,
                 "per_principle": [p.to_dict() for p in self.per_principle],
-                "examples": [e.to_dict() for e in self.examples]}
+                "examples": [e.to_dict() for e in self.examples],
+                **({"skipped_inputs": self.skipped} if self.skipped else {})}
 
 
 def _row_status(outcomes: Sequence[str], expect: str) -> str:
@@ -228,5 +231,6 @@ def audit(paths: Sequence[str | Path], expect: str, rubrics: Sequence[Rubric | s
     folder = Path(run_dir) if run_dir is not None else Path(tempfile.mkdtemp(prefix="grader-audit-"))
     summary = Engine(loaded, judge, options or GradeOptions()).run(list(paths), folder)
     run = RunFolder.open(folder)
-    return analyse(run.findings(), expect, input_errors=summary.input_errors, run_dir=str(folder),
-                   max_rate=max_rate, examples=examples, confidence=confidence)
+    result = analyse(run.findings(), expect, input_errors=summary.input_errors, run_dir=str(folder),
+                     max_rate=max_rate, examples=examples, confidence=confidence)
+    return dataclasses.replace(result, skipped=summary.skipped) if summary.skipped else result

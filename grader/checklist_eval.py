@@ -24,7 +24,7 @@ import jsonschema
 import yaml
 
 from .errors import ChecklistError
-from .results import Finding, RunFolder
+from .results import Finding, RunFolder, unreadable
 from .schemas import describe, error_path, validator
 from .shipped import DEFAULT_CHECKLIST
 from .yamlsafe import load_yaml
@@ -213,7 +213,7 @@ def _run_data(source: Any, input_errors: int | None) -> RunData:
         folder = RunFolder.open(source)
         run_id = folder.read_manifest().get("run_id")
         frame = findings_frame(folder)
-        n_err = len(folder.input_errors()) if input_errors is None else input_errors
+        n_err = len(unreadable(folder.input_errors())) if input_errors is None else input_errors
         run_dir: str | None = str(source)
     else:
         findings = [f if isinstance(f, Finding) else Finding.from_dict(f) for f in source]

@@ -17,7 +17,10 @@ principle in the run. A selector that matches nothing in the run fails the gate 
 - ``min_graded``: every selected principle has at least ``min`` graded transcripts.
 - ``max_share``: (pairs with the outcome(s)) / (all selected pairs) <= ``max``;
   ``unverified`` counts violations with unverified evidence; ``input_error`` is
-  unreadable inputs / (transcripts read + unreadable inputs).
+  unreadable inputs / (transcripts read + unreadable inputs), where an unreadable input is a
+  file that holds no transcript (one, however many lines it has) or one bad line, item or
+  sample of a file that does: files and transcripts, not lines. Files a folder walk passed
+  over (``kind: skipped``) are not counted.
 - ``min_agreement``: a metric of a calibration result >= ``min`` (``bound: lower`` uses the
   bootstrap interval's lower bound); open without a calibration result.
 - ``signoff``: open until the sign-off file records the id (for this run, when the record

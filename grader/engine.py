@@ -17,9 +17,9 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from . import __version__
 from .checkrun import CheckRunner, CheckStage, findings_for, init_worker, run_chunk
-from .errors import InputError, RunFolderError, UsageError
+from .errors import InputError, RunFolderError, SkippedInput, UsageError
 from .judges.base import Judge, JudgeOutcome, JudgePending
-from .results import InputErrorRecord, RunFolder, Sink
+from .results import InputErrorRecord, RunFolder, Sink, unreadable
 from .results_api import new_run_id, now_iso, rubric_manifest
 from .rubric import Principle, Rubric
 from .transcripts.load import input_change, input_files, iter_inputs
@@ -34,6 +34,7 @@ class GradeOptions:
     """Options of one grading run (see ``grader grade --help``)."""
 
     format: str | None = None
+    messages_path: str | None = None  # where conversations sit inside JSON values (a selector)
     limit: int | None = None
     sample: int | None = None
     seed: int = 0
@@ -55,6 +56,7 @@ class RunSummary:
     flags: Counter
     usage: Mapping[str, Any]
     pending: int = 0  # transcripts whose judge answers wait in a provider batch (batch mode)
+    skipped: int = 0  # files a folder walk passed over (listed in input_errors.jsonl, not errors)
 
     @property
     def errors(self) -> int:
@@ -169,7 +171,8 @@ class Engine:
     async def arun(self, paths: Sequence[str | Path], run_dir: str | Path) -> RunSummary:
         folder, manifest, done = self._open(paths, run_dir)
         try:
-            await self.agrade_into(iter_inputs([str(p) for p in paths], self.options.format),
+            await self.agrade_into(iter_inputs([str(p) for p in paths], self.options.format,
+                                               self.options.messages_path),
                                    folder, manifest["run_id"], done)
         finally:
             folder.close()
@@ -185,7 +188,8 @@ class Engine:
         def on_error(err: InputError) -> None:
             if (err.path, err.locator) not in known_errors:
                 known_errors.add((err.path, err.locator))
-                sink.append_input_error(InputErrorRecord(err.path, err.locator, err.reason))
+                kind = "skipped" if isinstance(err, SkippedInput) else "error"
+                sink.append_input_error(InputErrorRecord(err.path, err.locator, err.reason, kind))
 
         ids = _Ids()
         selected = (ids(t, self.options.tags) for t in _select(iter(items), self.options, on_error))
@@ -197,6 +201,8 @@ class Engine:
         settings = {"format": self.options.format, "limit": self.options.limit,
                     "sample": self.options.sample, "seed": self.options.seed,
                     "tags": dict(self.options.tags)}
+        if self.options.messages_path is not None:  # (absent otherwise: older run folders resume)
+            settings["messages_path"] = self.options.messages_path
         judge_settings = dict(self.judge.settings()) if self.judge is not None else None
         if self.options.resume:
             folder = RunFolder.open(run_dir, for_append=True)
@@ -239,7 +245,9 @@ class Engine:
         outcomes, flags, transcripts = tally.outcomes, tally.flags, tally.transcripts
         by_principle = {p.id: tally.by_principle.get(p.id, Counter()) for p in self.principles}
         by_principle.update({k: v for k, v in tally.by_principle.items() if k not in by_principle})
-        n_errors = len(folder.input_errors())
+        records = folder.input_errors()
+        n_errors = len(unreadable(records))
+        n_skipped = len(records) - n_errors
         usage = dict(self.judge.usage()) if self.judge is not None else {}
         if self.options.resume and manifest.get("usage"):
             prev = manifest["usage"]
@@ -248,7 +256,7 @@ class Engine:
         manifest.update({
             "ended_at": now_iso(), "status": "pending" if self.pending else "complete",
             "counts": {"transcripts": len(transcripts), "pairs": sum(outcomes.values()),
-                       "input_errors": n_errors, "outcomes": dict(outcomes), "flags": dict(flags),
+                       "input_errors": n_errors, "skipped_inputs": n_skipped, "outcomes": dict(outcomes), "flags": dict(flags),
                        "by_principle": {k: dict(v) for k, v in by_principle.items()}},
             "usage": usage,
         })
@@ -256,7 +264,7 @@ class Engine:
             manifest["counts"]["pending_transcripts"] = self.pending
         folder.write_manifest(manifest)
         return RunSummary(folder.path, manifest["run_id"], len(transcripts), n_errors, outcomes,
-                          by_principle, flags, usage, self.pending)
+                          by_principle, flags, usage, self.pending, n_skipped)
 
     # -- grading ---------------------------------------------------------------------------
     def _todo(self, t: Transcript, done: set) -> list[str]:

@@ -34,6 +34,12 @@ class FormatPluginError(GraderError):
     ``Format``, or clashes with another format's name). The message names the entry point."""
 
 
+class SkippedInput(InputError):
+    """A file a folder walk passed over (an extension no format reads, a Markdown file
+    without turn markers): listed with the input errors (``kind: skipped``) so nothing is
+    dropped silently, but not an error: it does not change the exit status or the counts."""
+
+
 class MissingExtraError(GraderError):
     """An optional dependency (an extra such as ``inspect``) is needed but not installed."""
 

@@ -10,7 +10,7 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Iterator, Mapping, Protocol
+from typing import IO, Any, Iterable, Iterator, Mapping, Protocol
 
 from .errors import RunFolderError
 
@@ -119,12 +119,24 @@ def _finite_floats(value: Any, _path: frozenset[int] = frozenset()) -> Any:
 
 @dataclass(frozen=True)
 class InputErrorRecord:
+    """One line of input_errors.jsonl: an input that could not be read, or (``kind:
+    skipped``) a file a folder walk passed over, listed so nothing is dropped silently."""
+
     path: str
     locator: str | None
     reason: str
+    kind: str = "error"  # "error" or "skipped"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "locator": self.locator, "reason": self.reason}
+        d: dict[str, Any] = {"path": self.path, "locator": self.locator, "reason": self.reason}
+        if self.kind != "error":
+            d["kind"] = self.kind
+        return d
+
+
+def unreadable(records: Iterable[InputErrorRecord]) -> list[InputErrorRecord]:
+    """The records that are input errors (not skipped files): what counts and sets exit status 3."""
+    return [r for r in records if r.kind == "error"]
 
 
 def _drop_torn_tail(path: Path) -> None:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, Sequence
 
 from . import __version__
 from .errors import RunFolderError
-from .results import Finding, InputErrorRecord, RunFolder
+from .results import Finding, InputErrorRecord, RunFolder, unreadable
 
 if TYPE_CHECKING:  # pandas is imported only when a frame is asked for
     import pandas as pd
@@ -99,7 +99,7 @@ class Results:
     def counts(self) -> dict[str, Any]:
         """Transcripts, pairs, input errors, and outcome counts overall and per principle."""
         pids = [p for r in self.manifest.get("rubrics") or [] for p in r.get("principles", [])]
-        return counts_of(self.findings, len(self.input_errors), pids)
+        return counts_of(self.findings, len(unreadable(self.input_errors)), pids)
 
     @property
     def usage(self) -> Mapping[str, Any]:
@@ -109,7 +109,7 @@ class Results:
     @property
     def exit_code(self) -> int:
         """What ``grader grade`` would exit with: 3 when inputs or pairs failed, else 0."""
-        return 3 if self.input_errors or any(f.outcome == "error" for f in self.findings) else 0
+        return 3 if unreadable(self.input_errors) or any(f.outcome == "error" for f in self.findings) else 0
 
     def outcome(self, transcript_id: str, principle_id: str) -> str:
         """The outcome of one pair; KeyError when the run has no such pair."""

@@ -11,6 +11,8 @@ import click
 from ..auditing import AuditResult
 from ..engine import GradeOptions
 from ..reporting.render_text import clean, md
+from ..transcripts.load import check_messages_path
+from ..transcripts.table import format_names
 from .common import edge
 
 EPILOG = """\b
@@ -51,6 +53,8 @@ def _skipped(r: AuditResult) -> list[str]:
         skipped.append(f"{r.undetermined_rows} row(s) undetermined (no violation found, but some pairs ungraded or failed)")
     if r.input_errors:
         skipped.append(f"{r.input_errors} input(s) could not be read (see {r.run_dir}/input_errors.jsonl)")
+    if r.skipped:
+        skipped.append(f"{r.skipped} file(s) passed over, not transcripts (kind 'skipped' in {r.run_dir}/input_errors.jsonl)")
     if r.ungraded_pairs:
         skipped.append(f"{r.ungraded_pairs} (row, principle) pair(s) ungraded: violations there are not counted")
     if r.error_pairs:
@@ -126,8 +130,10 @@ RENDERERS = {"table": to_table, "md": to_markdown, "json": to_json}
 @click.option("--no-cache", is_flag=True, help="Do not read or write the judge cache.")
 @click.option("--sample", type=click.IntRange(1), default=None, help="Audit a random sample of N rows (see --seed).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for --sample.")
-@click.option("--input-format", "fmt", type=click.Choice(["openai", "anthropic", "inspect", "text"]), default=None,
+@click.option("--input-format", "fmt", type=click.Choice(format_names()), default=None,
               help="Input format (default: detected per file).")
+@click.option("--messages-path", default=None, metavar="PATH",
+              help="Where the conversations sit inside each JSON value, e.g. 'results[].conversation'.")
 @click.option("-o", "--output", "run_dir", type=click.Path(file_okay=False), default=None,
               help="Run folder for the grading (default: a new temporary folder, named in the output).")
 @click.option("--max-rate", type=click.FloatRange(0, 1), default=0.05, show_default=True,
@@ -138,12 +144,13 @@ RENDERERS = {"table": to_table, "md": to_markdown, "json": to_json}
 @edge
 def audit(paths: tuple[str, ...], expect: str, rubrics: tuple[str, ...], principles: tuple[str, ...],
           judge_spec: str | None, base_url: str | None, concurrency: int, samples: int, no_cache: bool,
-          sample: int | None, seed: int, fmt: str | None, run_dir: str | None, max_rate: float, examples: int,
+          sample: int | None, seed: int, fmt: str | None, messages_path: str | None, run_dir: str | None, max_rate: float, examples: int,
           report_fmt: str) -> None:
     """Grade a data set (e.g. a fine-tuning file) that claims one label for every row, and
     report the share of rows that contradict it, with examples."""
     from ..auditing import audit as run_audit
 
+    check_messages_path(messages_path, fmt)
     judge_spec = judge_spec or os.environ.get("GRADER_JUDGE") or None
     judge: Any = None
     if judge_spec:
@@ -151,7 +158,7 @@ def audit(paths: tuple[str, ...], expect: str, rubrics: tuple[str, ...], princip
 
         judge = make_judge(judge_spec, base_url=base_url, mode="per-principle", concurrency=concurrency,
                            samples=samples, temperature=None, cache=not no_cache)
-    options = GradeOptions(format=fmt, sample=sample, seed=seed)
+    options = GradeOptions(format=fmt, messages_path=messages_path, sample=sample, seed=seed)
     try:
         result = run_audit(list(paths), expect, list(rubrics) or None, principles=list(principles) or None,
                            judge=judge, run_dir=run_dir, options=options, max_rate=max_rate, examples=examples)

@@ -15,9 +15,11 @@ from ..engine import Engine, GradeOptions, RunSummary, parse_tags
 from ..errors import UsageError
 from ..outcomes import NO_JUDGE_HINT
 from ..rubric import SEVERITIES, load_rubrics
+from ..transcripts.load import check_messages_path
+from ..transcripts.table import format_names
 from .common import edge, stderr_is_tty
 
-FORMATS = ("openai", "anthropic", "inspect", "text")
+FORMATS = format_names()
 
 
 def _progress(quiet: bool, judge: Any = None):  # type: ignore[no-untyped-def]
@@ -85,6 +87,8 @@ def summary_table(summary: RunSummary, severities: dict[str, str]) -> Table:
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for --sample.")
 @click.option("--tag", "tags", multiple=True, help="key=value added to every transcript's metadata (repeatable).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None, help="Input format (default: detected per file).")
+@click.option("--messages-path", default=None, metavar="PATH",
+              help="Where the conversations sit inside each JSON value, e.g. 'results[].conversation'.")
 @click.option("--workers", type=click.IntRange(1, 64), default=None, help="Processes for the checks (default: up to 2).")
 @click.option("--fail-on", type=click.Choice(SEVERITIES), default=None, help="Exit 1 if a violation of this severity or worse is found.")
 @click.option("--batch", is_flag=True, help="Send the judge's requests through the provider's batch API (half price, results within 24 h).")
@@ -95,8 +99,8 @@ def summary_table(summary: RunSummary, severities: dict[str, str]) -> Table:
 def grade(paths: tuple[str, ...], rubrics: tuple[str, ...], judge_spec: str | None, base_url: str | None,
           run_dir: str | None, judge_mode: str, concurrency: int, samples: int, temperature: float | None,
           no_cache: bool, resume: bool, limit: int | None, sample: int | None, seed: int,
-          tags: tuple[str, ...], fmt: str | None, workers: int | None, fail_on: str | None, batch: bool,
-          no_wait: bool, batch_poll: float, quiet: bool) -> None:
+          tags: tuple[str, ...], fmt: str | None, messages_path: str | None, workers: int | None,
+          fail_on: str | None, batch: bool, no_wait: bool, batch_poll: float, quiet: bool) -> None:
     """Grade transcripts (files or folders) against a rubric into a run folder.
 
     Every (transcript, principle) pair gets one outcome: violation, compliant,
@@ -113,8 +117,9 @@ def grade(paths: tuple[str, ...], rubrics: tuple[str, ...], judge_spec: str | No
         still_open = len(BatchLog(run_dir).open_batches())
         if still_open:
             raise UsageError(f"{run_dir}: {still_open} batch(es) of this run are still open: resume it with --batch")
+    check_messages_path(messages_path, fmt)
     loaded = load_rubrics(list(rubrics))
-    options = GradeOptions(format=fmt, limit=limit, sample=sample, seed=seed, tags=parse_tags(tags),
+    options = GradeOptions(format=fmt, messages_path=messages_path, limit=limit, sample=sample, seed=seed, tags=parse_tags(tags),
                            workers=workers, resume=resume)
     judge_spec = judge_spec or os.environ.get("GRADER_JUDGE") or None
     judge: Any = None
@@ -165,6 +170,9 @@ def grade(paths: tuple[str, ...], rubrics: tuple[str, ...], judge_spec: str | No
     if summary.input_errors:
         click.echo(f"skipped {summary.input_errors} input(s) that could not be read: see "
                    f"{Path(summary.run_dir) / 'input_errors.jsonl'}")
+    if summary.skipped:
+        click.echo(f"passed over {summary.skipped} file(s) that are not transcripts (unknown extension, Markdown "
+                   f"notes): listed as kind 'skipped' in {Path(summary.run_dir) / 'input_errors.jsonl'}")
     if summary.errors:
         click.echo(f"{summary.errors} pair(s) ended in error: see outcome 'error' in {Path(summary.run_dir) / 'results.jsonl'}")
     if fail_on is not None:

@@ -6,8 +6,9 @@ from typing import Any
 
 import click
 
-from ..errors import InputError
-from ..transcripts.load import FORMATS, iter_inputs
+from ..errors import InputError, SkippedInput
+from ..transcripts.load import iter_inputs
+from ..transcripts.table import format_names
 from ..transcripts.model import Message, Transcript
 from .common import edge
 
@@ -22,20 +23,30 @@ def transcripts() -> None:
 @transcripts.command("show", epilog="Examples:\n\n  grader transcripts show chat.jsonl\n\n"
                      "  grader transcripts show logs/ --format inspect --json > read.json")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+@click.option("--format", "fmt", type=click.Choice(format_names()), default=None,
               help="Input format (default: detected per file).")
+@click.option("--messages-path", default=None, metavar="PATH",
+              help="Where the conversations sit inside each JSON value, e.g. 'results[].conversation'.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON document: transcripts and input errors.")
 @click.option("--limit", type=click.IntRange(0), default=None, help="Show only the first N transcripts.")
 @click.pass_context
 @edge
-def show(ctx: click.Context, paths: tuple[str, ...], fmt: str | None, as_json: bool, limit: int | None) -> None:
+def show(ctx: click.Context, paths: tuple[str, ...], fmt: str | None, messages_path: str | None, as_json: bool,
+         limit: int | None) -> None:
     """Show how PATHS (files or folders) are read: each transcript's id, source,
     metadata and messages with their 0-based indexes (the indexes findings cite),
-    and every input that could not be read. Exit status 3 if any input failed.
+    and every input that could not be read (files a folder walk passes over are listed as
+    skipped). Exit status 3 if any input failed.
     """
     shown: list[Transcript] = []
     errors: list[InputError] = []
-    for item in iter_inputs(list(paths), fmt):
+    skipped: list[SkippedInput] = []
+    for item in iter_inputs(list(paths), fmt, messages_path):
+        if isinstance(item, SkippedInput):
+            skipped.append(item)
+            if not as_json:
+                click.echo(f"- {item}")
+            continue
         if isinstance(item, InputError):
             errors.append(item)
             if not as_json:
@@ -49,9 +60,12 @@ def show(ctx: click.Context, paths: tuple[str, ...], fmt: str | None, as_json: b
     if as_json:
         doc = {"transcripts": [t.to_dict() for t in shown],
                "input_errors": [{"path": e.path, "locator": e.locator, "reason": e.reason} for e in errors]}
+        if skipped:
+            doc["skipped"] = [{"path": e.path, "reason": e.reason} for e in skipped]
         click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
     else:
-        click.echo(f"{_plural(len(shown), 'transcript')}, {_plural(len(errors), 'input error')}")
+        tail = f", {len(skipped)} skipped" if skipped else ""
+        click.echo(f"{_plural(len(shown), 'transcript')}, {_plural(len(errors), 'input error')}{tail}")
     if errors:
         ctx.exit(3)
 

@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..compare import Comparison, compare_split
 from ..errors import GraderError, UsageError
-from ..results import InputErrorRecord, RunFolder
+from ..results import InputErrorRecord, RunFolder, unreadable
 from ..transcripts.model import Transcript
 from .aggregate import findings_frame, per_principle, violations_frame, with_groups
 
@@ -143,5 +143,5 @@ def build_report(run_dir: str | Path, by: Sequence[str] = (), *, confidence: flo
     tnote = ""
     if with_transcripts and not violations.empty:
         transcripts, tnote = load_transcripts(manifest, violations, Path(run_dir))
-    return Report(str(run_dir), manifest, tuple(folder.input_errors()), tuple(names), df, principles,
+    return Report(str(run_dir), manifest, tuple(unreadable(folder.input_errors())), tuple(names), df, principles,
                   violations, comparison, note, transcripts, tnote, confidence)

@@ -4,17 +4,19 @@ Every failure becomes an ``InputError`` value with a one-line reason that names 
 undecodable bytes (with the byte offset in the file), invalid or truncated JSON (with line and
 column), absurd nesting (``RecursionError`` from the parser), over-long lines and oversized
 documents, empty or whitespace-only files. JSONL is read one line at a time in binary mode,
-so memory stays flat whatever the file size.
+so memory stays flat whatever the file size. Files are opened through
+``compression.open_input``, so ``.gz``/``.bz2``/``.xz``/``.zst`` files are read the same way.
 """
 from __future__ import annotations
 
 import codecs
 import json
-import os
 import re
 from typing import Any, Final, Iterator
 
 from ..errors import InputError
+from .compression import READ_ERRORS, open_input, read_all
+from .compression import reason as read_reason
 
 MAX_LINE_BYTES = 64 * 2**20  # one JSONL line
 MAX_DOCUMENT_BYTES = 512 * 2**20  # one .json document or text file (read whole)
@@ -59,16 +61,8 @@ def os_reason(e: OSError) -> str:
 
 
 def read_bytes(path: str) -> bytes:
-    """The whole file, refusing oversized ones; raises InputError."""
-    try:
-        size = os.path.getsize(path)
-        if size > MAX_DOCUMENT_BYTES:
-            raise InputError(path, "", f"file is {size / 2**20:.0f} MiB, over the "
-                                       f"{MAX_DOCUMENT_BYTES // 2**20} MiB limit for one document (use JSONL)")
-        with open(path, "rb") as f:
-            return f.read()
-    except OSError as e:
-        raise InputError(path, "", f"cannot read: {os_reason(e)}") from None
+    """The whole file (decompressed, see ``compression``), refusing oversized ones; raises InputError."""
+    return read_all(path, MAX_DOCUMENT_BYTES)
 
 
 def decode(data: bytes, path: str, locator: str = "", base_offset: int = 0) -> str:
@@ -120,9 +114,9 @@ def iter_jsonl(path: str) -> Iterator[tuple[int, Any] | InputError]:
     """``(line number, value)`` for each non-blank line (1-based numbers), or an
     InputError for a line that cannot be read; blank lines are skipped."""
     try:
-        f = open(path, "rb")
-    except OSError as e:
-        yield InputError(path, "", f"cannot read: {os_reason(e)}")
+        f = open_input(path)
+    except READ_ERRORS as e:
+        yield InputError(path, "", f"cannot read: {read_reason(e)}")
         return
     with f:
         offset = 0
@@ -133,8 +127,8 @@ def iter_jsonl(path: str) -> Iterator[tuple[int, Any] | InputError]:
         while True:
             try:
                 raw = readline(MAX_LINE_BYTES + 1)
-            except OSError as e:
-                yield InputError(path, f"line {n + 1}", f"cannot read: {os_reason(e)}")
+            except READ_ERRORS as e:
+                yield InputError(path, f"line {n + 1}", f"cannot read: {read_reason(e)}")
                 return
             if not raw:
                 break

@@ -1,38 +1,42 @@
 """Read transcripts from files and folders, whatever their format.
 
-``iter_inputs(paths, format)`` streams ``Transcript`` values and, for every input that cannot
-be read, an ``InputError`` value (never raised): the engine records those and goes on.
-``load_transcripts(paths, format, on_error)`` is the library-facing variant.
+``iter_inputs(paths, format, messages_path)`` streams ``Transcript`` values and, for every
+input that cannot be read, an ``InputError`` value (never raised): the engine records those
+and goes on. ``load_transcripts(paths, format, on_error, messages_path)`` is the
+library-facing variant.
 
-Formats (``FORMATS``): ``openai``, ``anthropic``, ``inspect``, ``text``. Without ``format``
-each file is read by its extension and content:
+Formats come from the table (``table.all_formats()``: name, extensions, reader, detector).
+Without ``format`` each file is read by the first row whose extensions hold the file's suffix
+(a compression suffix ``.gz``/``.bz2``/``.xz``/``.zst`` is looked through: ``chat.jsonl.gz``
+is a ``.jsonl``) and whose detector claims its first bytes: Inspect logs (``.eval``, ``.json``
+starting with ``"version"`` and ``"status"``), Claude Code sessions, one-message-per-line
+JSONL, plug-ins, then every other ``.json``/``.jsonl`` file by the ``json`` row (shapes
+detected value by value, see ``shapes``), and ``.txt``/``.md`` as plain text.
 
-- ``.jsonl``: one conversation per line (OpenAI or Anthropic, detected per line);
-- ``.json``: an Inspect log (top-level ``version`` + ``eval``), else one conversation, a list
-  of conversations, or a bare list of messages; several JSON values in a row are read as JSONL;
-- ``.eval``: an Inspect log (needs the ``inspect`` extra);
-- ``.txt``: plain text with ``User:`` / ``Assistant:`` turns; ``.md`` the same (in a folder,
-  Markdown files without turn markers are skipped silently);
-- ``.parquet`` and saved Hugging Face dataset folders (``tabular``), and the formats of
-  ``grader.formats`` plug-ins (``plugins``), whose detectors see a file's first
-  ``DETECT_BYTES`` before the built-in rules do. A folder holding a saved dataset is read as
-  one input, not walked.
+With ``format`` every file is read as that format (JSON-based formats read any extension as
+JSON or JSONL). ``messages_path`` (a ``selector``) reads every JSON/JSONL file by the values
+it selects in each JSON value; it goes with no format or a JSON-based one (UsageError
+otherwise).
 
-With ``format`` every file is read as that format (``openai``/``anthropic`` files as JSON or
-JSONL whatever their extension). A folder is walked recursively in sorted name order,
-following symbolic links (a link back to an enclosing folder is an InputError); hidden
-entries (``.name``) are skipped, and so are files whose extension the format does not read;
-an entry with a readable extension that is not a regular file (a FIFO, a socket) is an InputError.
-An explicitly named file of unknown type is an InputError.
+A folder is walked recursively in sorted name order, following symbolic links (a link back to
+an enclosing folder is an InputError); hidden entries (``.name``) are passed over. Every other
+file the walk does not read is listed as a ``SkippedInput`` (an InputError subclass the engine
+records with ``kind: skipped``, not counted as an error): a suffix no format reads (``skipped:
+unknown extension .log``), a suffix the given format does not read, a Markdown file without
+turn markers. An entry with a readable extension that is not a regular file (a FIFO, a socket)
+is an InputError. An explicitly named file of unknown type is an InputError.
 
 Positions (``Source.locator``): ``line N`` (1-based) in JSONL, ``item N`` (0-based, as in
-``jq '.[N]'``) in a JSON list, ``sample ID epoch N`` in an Inspect log, empty for a file holding
-one conversation.
+``jq '.[N]'``) in a JSON list, the selector path (``results[3].conversation``) for nested
+conversations, ``sample ID epoch N`` in an Inspect log, empty for a file holding one
+conversation.
 
 Ids are stable (same input, same id) and readable:
 - JSON/JSONL: the input's own ``id`` (top level, else ``metadata.id``), else
   ``<file stem>-<line or item number>-<first 8 hex of content_hash()>``, or
   ``<file stem>-<8 hex>`` for a file holding one conversation;
+- preference pairs: ``<pair id>/chosen`` and ``<pair id>/rejected``;
+- Claude Code: the session id (``<session id>/sidechain-<agent>`` for sub-agents);
 - plain text: ``<file stem>-<8 hex>``;
 - Inspect: ``<task>/<sample id>/<epoch>``.
 Ids repeated across inputs are made unique by the engine (``id#2``).
@@ -40,62 +44,61 @@ Ids repeated across inputs are made unique by the engine (``id#2``).
 from __future__ import annotations
 
 import os
-import re
 import stat
-from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence, Union
 
-from ..errors import FormatPluginError, InputError, UsageError
-from .inspect_format import iter_inspect
-from .jsonio import CONCATENATED, iter_jsonl, os_reason, read_document
+from ..errors import FormatPluginError, InputError, SkippedInput, UsageError
+from .compression import compression_of, inner_stem, inner_suffix, read_head
+from .jsonfile import read_conversations
+from .jsonio import os_reason
 from .model import Transcript
-from .objects import is_bare_messages, transcript_from_value
 from .formats import Format
-from .plugins import plugin_formats
-from .tabular import HF_DATASET_FORMAT, TABULAR_FORMATS, is_dataset_folder
+from .selector import Selector, parse_selector
+from .tabular import HF_DATASET_FORMAT, is_dataset_folder
+from .table import JSON, SELECTABLE, all_formats, detecting_extensions, format_names, get_format
 from .text_format import read_text_file
 
-FORMATS = ("openai", "anthropic", "inspect", "text")
-
-# extensions read when walking a folder, per format (None: detected)
-FOLDER_EXTENSIONS: dict[str | None, frozenset[str]] = {
-    None: frozenset({".json", ".jsonl", ".eval", ".txt", ".md"}),
-    "openai": frozenset({".json", ".jsonl"}),
-    "anthropic": frozenset({".json", ".jsonl"}),
-    "inspect": frozenset({".eval", ".json"}),
-    "text": frozenset({".txt", ".md"}),
-}
-
-# The opening of a JSON log written by Inspect: {"version": 2, "status": ...
-_INSPECT_JSON_HEAD = re.compile(rb'\A(?:\xef\xbb\xbf)?\s*\{\s*"version"\s*:\s*\d+\s*,\s*"status"\s*:')
-
-# bytes of a file's head given to the detectors of extra formats (a whole first record of a
-# typical agent log fits)
-DETECT_BYTES = 64 * 1024
+FORMATS = format_names()
+HEAD_BYTES = 2**20  # what a detector sees of a file
 
 PathArg = Union[str, "os.PathLike[str]"]
 OnError = Union[str, Callable[[InputError], object]]
 
 
-def iter_inputs(paths: Sequence[PathArg] | PathArg, format: str | None = None) -> Iterator[Transcript | InputError]:
+def iter_inputs(paths: Sequence[PathArg] | PathArg, format: str | None = None,
+                messages_path: str | None = None) -> Iterator[Transcript | InputError]:
     """Stream the transcripts of ``paths`` (files or folders), in order, with an
-    ``InputError`` value in place of every input that cannot be read.
+    ``InputError`` value in place of every input that cannot be read (a ``SkippedInput``
+    for a file a folder walk does not read).
 
-    Raises UsageError at once for an unknown ``format``; never raises for bad input.
+    Raises UsageError at once for an unknown ``format`` or a bad ``messages_path``; never
+    raises for bad input.
     """
-    if format is not None and format not in FORMATS and format not in _extra_formats():
-        names = [*FORMATS, *_extra_formats()]
-        raise UsageError(f"unknown transcript format {format!r} (expected one of: {', '.join(names)})")
+    if format is not None:
+        get_format(format)
+    selector = check_messages_path(messages_path, format)
     items = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
-    return _iter_all([os.fspath(p) for p in items], format)
+    return _iter_all([os.fspath(p) for p in items], format, selector)
+
+
+def check_messages_path(messages_path: str | None, format: str | None) -> Selector | None:
+    """The parsed selector (None for none); UsageError for bad syntax or a format that is not
+    read from JSON values."""
+    if messages_path is None:
+        return None
+    if format is not None and format not in SELECTABLE:
+        raise UsageError(f"--messages-path reads JSON values; it does not go with --format {format}")
+    return parse_selector(messages_path)
 
 
 def load_transcripts(paths: Sequence[PathArg] | PathArg, format: str | None = None,
-                     on_error: OnError = "raise") -> Iterator[Transcript]:
+                     on_error: OnError = "raise", messages_path: str | None = None) -> Iterator[Transcript]:
     """Stream transcripts for library use.
 
     ``on_error``: ``"raise"`` raises the first InputError, ``"skip"`` drops bad inputs,
-    a callable receives each InputError and reading goes on.
+    a callable receives each InputError and reading goes on. Files a folder walk passes over
+    (``SkippedInput``) are given to a callable and otherwise dropped, never raised.
+    ``messages_path``: where conversations sit inside each JSON value (see ``selector``).
 
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "chat.jsonl"
@@ -105,13 +108,13 @@ def load_transcripts(paths: Sequence[PathArg] | PathArg, format: str | None = No
     """
     if not (on_error in ("raise", "skip") or callable(on_error)):
         raise UsageError(f"on_error must be 'raise', 'skip' or a callable, not {on_error!r}")
-    return _filter(iter_inputs(paths, format), on_error)
+    return _filter(iter_inputs(paths, format, messages_path), on_error)
 
 
 def _filter(items: Iterable[Transcript | InputError], on_error: OnError) -> Iterator[Transcript]:
     for item in items:
         if isinstance(item, InputError):
-            if on_error == "raise":
+            if on_error == "raise" and not isinstance(item, SkippedInput):
                 raise item
             if callable(on_error):
                 on_error(item)
@@ -119,17 +122,17 @@ def _filter(items: Iterable[Transcript | InputError], on_error: OnError) -> Iter
         yield item
 
 
-def _iter_all(paths: list[str], fmt: str | None) -> Iterator[Transcript | InputError]:
+def _iter_all(paths: list[str], fmt: str | None, selector: Selector | None) -> Iterator[Transcript | InputError]:
     for p in paths:
-        yield from _iter_path(p, fmt)
+        yield from _iter_path(p, fmt, selector)
 
 
-def _iter_path(path: str, fmt: str | None) -> Iterator[Transcript | InputError]:
+def _iter_path(path: str, fmt: str | None, selector: Selector | None) -> Iterator[Transcript | InputError]:
     for item in _path_files(path, fmt):
         if isinstance(item, InputError):
             yield item
         else:
-            yield from read_file(item[0], fmt, explicit=item[0] == path)
+            yield from read_file(item[0], fmt, explicit=item[0] == path, selector=selector)
 
 
 def input_files(paths: Sequence[PathArg] | PathArg, format: str | None = None) -> list[tuple[str, int, int]]:
@@ -140,7 +143,7 @@ def input_files(paths: Sequence[PathArg] | PathArg, format: str | None = None) -
     out = []
     for p in paths:
         for item in _path_files(os.fspath(p), format):
-            if not isinstance(item, InputError):
+            if not isinstance(item, InputError):  # (skipped files are not inputs)
                 out.append((item[0], item[1].st_size, item[1].st_mtime_ns))
     return out
 
@@ -193,128 +196,87 @@ def _walk(folder: str, fmt: str | None, ancestors: frozenset[tuple[int, int]]
     except OSError as e:
         yield InputError(folder, "", f"cannot list folder: {os_reason(e)}")
         return
-    wanted = _wanted(fmt)
+    wanted = get_format(fmt).extensions if fmt else detecting_extensions()
     for name in names:
         if name.startswith("."):
             continue
         full = os.path.join(folder, name)
-        readable = _ext(name) in wanted
+        readable = inner_suffix(name) in wanted
         try:
             st = os.stat(full)
         except OSError as e:
             if readable or os.path.islink(full):
                 yield InputError(full, "", _stat_reason(full, e))
             continue
-        if stat.S_ISDIR(st.st_mode) and _reads_folder(full, fmt):
-            yield full, st
-        elif stat.S_ISDIR(st.st_mode):
+        if stat.S_ISDIR(st.st_mode):
             key = (st.st_dev, st.st_ino)
             if key in ancestors:
                 yield InputError(full, "", "folder symbolic link loop (it leads back to an enclosing folder)")
+                continue
+            if _reads_folder(full, fmt):
+                yield full, st
                 continue
             yield from _walk(full, fmt, ancestors | {key})
         elif stat.S_ISREG(st.st_mode) and readable:
             yield full, st
         elif readable and not stat.S_ISREG(st.st_mode):  # a FIFO, socket or device named like an input
             yield InputError(full, "", "not a regular file or folder")
+        elif stat.S_ISREG(st.st_mode):
+            yield SkippedInput(full, "", _skip_reason(name, fmt))
 
 
-def _ext(name: str) -> str:
-    return os.path.splitext(name)[1].lower()
+def _skip_reason(name: str, fmt: str | None) -> str:
+    ext = inner_suffix(name) or "(none)"
+    if fmt:
+        exts = ", ".join(sorted(get_format(fmt).extensions))
+        return f"skipped: extension {ext} is not read by --format {fmt} (it reads {exts})"
+    return f"skipped: unknown extension {ext} (read: {', '.join(sorted(detecting_extensions()))})"
 
 
-def read_file(path: str, fmt: str | None = None, explicit: bool = True) -> Iterator[Transcript | InputError]:
+def read_file(path: str, fmt: str | None = None, explicit: bool = True,
+              selector: Selector | None = None) -> Iterator[Transcript | InputError]:
     """The transcripts of one file (see module doc for detection)."""
-    ext = _ext(path)
-    stem = Path(path).stem
-    extra = _extra_format_for(path, ext, fmt)
-    if extra is not None:
-        yield from _read_extra(extra, path, stem)
+    ext = inner_suffix(path)
+    stem = inner_stem(path)
+    if ext == ".md" and not explicit and fmt in (None, "text"):  # Markdown notes in a folder
+        yield from _markdown_in_folder(path, stem)
         return
-    if fmt == "inspect" or (fmt is None and ext == ".eval"):
-        yield from iter_inspect(path, stem)
-    elif fmt == "text" or (fmt is None and ext in (".txt", ".md")):
-        try:
-            t = read_text_file(path, stem, only_if_marked=(ext == ".md" and not explicit))
-        except InputError as e:
-            yield e
+    if os.path.isdir(path):  # a saved Hugging Face dataset (the walk gives no other folder)
+        yield from _read_row(HF_DATASET_FORMAT, path, stem)
+        return
+    if fmt is not None:
+        if selector is not None:
+            yield from read_conversations(path, stem, None if fmt == "json" else fmt, selector)
+        else:
+            yield from _read_row(get_format(fmt), path, stem)
+        return
+    if selector is not None and ext in JSON:
+        yield from read_conversations(path, stem, None, selector)
+        return
+    rows = [f for f in all_formats() if f.detect is not None and ext in f.extensions]
+    head = read_head(path, HEAD_BYTES) if rows else b""
+    for row in rows:
+        if _claims(row, head, path):
+            yield from _read_row(row, path, stem)
             return
-        if t is not None:
-            yield t
-    elif ext == ".jsonl":
-        yield from _read_jsonl(path, fmt, stem)
-    elif ext == ".json" or fmt is not None:
-        yield from _read_json(path, fmt, stem)
-    else:
-        yield InputError(path, "", f"unknown file type {ext or '(no extension)'}: expected .json, .jsonl, "
-                                   f".eval, .txt or .md (or give a format: {', '.join(FORMATS)})")
+    names = ", ".join(format_names())
+    known = ", ".join(sorted(detecting_extensions()))
+    inside = compression_of(path)
+    yield InputError(path, "", f"unknown file type {ext or '(no extension)'}"
+                               f"{' inside ' + inside if inside else ''}: "
+                               f"expected {known} (or give a format: {names})")
 
 
-def _read_jsonl(path: str, fmt: str | None, stem: str) -> Iterator[Transcript | InputError]:
-    for item in iter_jsonl(path):
-        if isinstance(item, InputError):
-            yield item
-            continue
-        n, value = item
-        try:
-            yield transcript_from_value(value, fmt, path, f"line {n}", stem, n)
-        except InputError as e:
-            yield e
-
-
-def _read_json(path: str, fmt: str | None, stem: str) -> Iterator[Transcript | InputError]:
-    if fmt is None and _looks_like_inspect_json(path):
-        yield from iter_inspect(path, stem)
-        return
+def _markdown_in_folder(path: str, stem: str) -> Iterator[Transcript | InputError]:
     try:
-        value = read_document(path)
+        t = read_text_file(path, stem, only_if_marked=True)
     except InputError as e:
         yield e
         return
-    if value is CONCATENATED:
-        yield from _read_jsonl(path, fmt, stem)
-    elif fmt is None and isinstance(value, dict) and "version" in value and isinstance(value.get("eval"), dict):
-        del value
-        yield from iter_inspect(path, stem)
-    elif isinstance(value, list) and not is_bare_messages(value):
-        if not value:
-            yield InputError(path, "", "empty list: no conversations")
-        for k, item in enumerate(value):
-            try:
-                yield transcript_from_value(item, fmt, path, f"item {k}", stem, k)
-            except InputError as e:
-                yield e
+    if t is None:
+        yield SkippedInput(path, "", "skipped: Markdown file without turn markers (not a transcript)")
     else:
-        try:
-            yield transcript_from_value(value, fmt, path, "", stem, None)
-        except InputError as e:
-            yield e
-
-
-def _looks_like_inspect_json(path: str) -> bool:
-    try:
-        with open(path, "rb") as f:
-            head = f.read(4096)
-    except OSError:
-        return False  # read_document reports it
-    return bool(_INSPECT_JSON_HEAD.match(head))
-
-
-# -- hook: formats outside the built-in branches above (tabular files, dataset folders and
-# ``grader.formats`` plug-ins). Once the table of formats (formats.py) drives this module,
-# these rows join it and this hook goes.
-
-def _extra_formats() -> dict[str, Format]:
-    return {f.name: f for f in (*TABULAR_FORMATS, *plugin_formats())}
-
-
-def _wanted(fmt: str | None) -> frozenset[str]:
-    if fmt in FOLDER_EXTENSIONS:
-        base = FOLDER_EXTENSIONS[fmt]
-        if fmt is None:  # detected: extra formats' extensions are read too
-            return base.union(*(f.extensions for f in _extra_formats().values() if f.detect is not None))
-        return base
-    return _extra_formats()[str(fmt)].extensions
+        yield t
 
 
 def _reads_folder(path: str, fmt: str | None) -> bool:
@@ -322,33 +284,15 @@ def _reads_folder(path: str, fmt: str | None) -> bool:
     return fmt in (None, HF_DATASET_FORMAT.name) and is_dataset_folder(path)
 
 
-def _extra_format_for(path: str, ext: str, fmt: str | None) -> Format | None:
-    extra = _extra_formats()
-    if fmt is not None:
-        return extra.get(fmt)
-    if os.path.isdir(path):
-        return HF_DATASET_FORMAT if is_dataset_folder(path) else None
-    candidates = [f for f in extra.values() if f.detect is not None and ext in f.extensions]
-    if not candidates:
-        return None
+def _claims(row: Format, head: bytes, path: str) -> bool:
     try:
-        with open(path, "rb") as f:
-            head = f.read(DETECT_BYTES)
-    except OSError:
-        return None  # the built-in reader reports it
-    for candidate in candidates:
-        try:
-            claimed = candidate.detect is not None and candidate.detect(head, path)
-        except Exception as e:  # a plug-in's bug: stop with its name rather than a bare traceback
-            raise FormatPluginError(f"format {candidate.name!r}: detect failed on {path}: "
-                                    f"{type(e).__name__}: {e}") from e
-        if claimed:
-            return candidate
-    return None
+        return bool(row.detect is not None and row.detect(head, path))
+    except Exception as e:  # a plug-in's bug: stop with its name rather than a bare traceback
+        raise FormatPluginError(f"format {row.name!r}: detect failed on {path}: {type(e).__name__}: {e}") from e
 
 
-def _read_extra(fmt: Format, path: str, stem: str) -> Iterator[Transcript | InputError]:
+def _read_row(row: Format, path: str, stem: str) -> Iterator[Transcript | InputError]:
     try:
-        yield from fmt.read(path, stem)
+        yield from row.read(path, stem)
     except InputError as e:  # the contract says yield, but a raised one is still an input error
         yield e

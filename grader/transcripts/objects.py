@@ -49,6 +49,13 @@ def is_bare_messages(value: Any) -> bool:
             and "role" in value[0] and "messages" not in value[0])
 
 
+def messages_of(obj: dict[str, Any], fmt: str | None, path: str, locator: str) -> tuple[Message, ...]:
+    """The messages of a conversation object (``messages`` and, for Anthropic, ``system``)."""
+    if (fmt or detect_object_format(obj)) == "anthropic":
+        return messages_from_anthropic(obj.get("system"), obj["messages"], path, locator)
+    return messages_from_openai(obj["messages"], path, locator)
+
+
 def transcript_from_value(value: Any, fmt: str | None, path: str, locator: str, stem: str,
                           number: int | None) -> Transcript:
     """Build a Transcript or raise InputError (with ``path`` and ``locator``)."""
@@ -83,6 +90,11 @@ def make_transcript(msgs: tuple[Message, ...], metadata: dict[str, Any], source:
 def _metadata(obj: dict[str, Any], path: str, locator: str) -> dict[str, Any]:
     if len(obj) == 1:  # the common fine-tuning row: {"messages": [...]}
         return {}
+    return metadata_of(obj, _NOT_METADATA, path, locator)
+
+
+def metadata_of(obj: dict[str, Any], exclude: frozenset[str], path: str, locator: str) -> dict[str, Any]:
+    """The keys of ``obj["metadata"]`` (an object), then every top-level key not in ``exclude``."""
     meta: dict[str, Any] = {}
     given = obj.get("metadata")
     if isinstance(given, dict):
@@ -90,10 +102,15 @@ def _metadata(obj: dict[str, Any], path: str, locator: str) -> dict[str, Any]:
     elif given is not None:
         meta["metadata"] = given
     for key, value in obj.items():
-        if key not in _NOT_METADATA:
+        if key not in exclude and key != "metadata":
             meta[key] = value
     check_depth(meta, path, locator, "metadata")
     return meta
+
+
+def input_id(meta: dict[str, Any]) -> str | None:
+    """The input's own id (``id`` in its metadata) when it is a non-empty string or an integer."""
+    return _input_id(meta)
 
 
 def _input_id(meta: dict[str, Any]) -> str | None:

@@ -107,7 +107,6 @@ def describe(ep: EntryPoint) -> str:
 
 
 def _builtin_names() -> Iterable[str]:
-    from .load import FORMATS  # the built-in names (imported here: load imports this module)
-    from .tabular import TABULAR_FORMATS
+    from .table import builtin_names  # imported here: the table imports this module
 
-    return frozenset(FORMATS) | {f.name for f in TABULAR_FORMATS}
+    return builtin_names()

@@ -7,7 +7,7 @@ from collections import defaultdict
 import pytest
 
 from grader.checkrun import CheckRunner
-from grader.errors import InputError
+from grader.errors import InputError, SkippedInput
 from grader.outcomes import decide
 from grader.rubric import DEFAULT_RUBRIC, load_rubric_path
 from grader.transcripts.load import iter_inputs
@@ -18,9 +18,12 @@ from .conftest import TRANSCRIPTS
 @pytest.fixture(scope="module")
 def transcripts():
     items = list(iter_inputs([str(TRANSCRIPTS)]))
-    errors = [i for i in items if isinstance(i, InputError)]
+    errors = [i for i in items if isinstance(i, InputError) and not isinstance(i, SkippedInput)]
     assert errors == []
-    return {t.id: t for t in items}
+    # labels.csv is listed as skipped (not a transcript), nothing else
+    assert [(i.path.rsplit("/", 1)[1], type(i).__name__) for i in items if isinstance(i, InputError)] == [
+        ("labels.csv", "SkippedInput")]
+    return {t.id: t for t in items if not isinstance(t, InputError)}
 
 
 @pytest.fixture(scope="module")

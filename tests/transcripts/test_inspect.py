@@ -264,3 +264,12 @@ def test_non_finite_scores_are_strings_and_results_are_strict_json(tmp_path, log
     assert len(rows) > 0
     assert {(r["metadata"]["scores"]["ratio"], r["metadata"]["scores"]["spread"]["low"]) for r in rows} == {
         ("nan", "-inf")}
+
+
+def test_a_json_log_with_its_keys_reordered_is_still_an_inspect_log(tmp_path, logs):
+    import json
+
+    doc = json.loads((logs / "compliance-samples.json").read_text())
+    p = tmp_path / "reordered.json"  # "eval" first: the opening the detector knows is gone
+    p.write_text(json.dumps({"eval": doc["eval"], **{k: v for k, v in doc.items() if k != "eval"}}))
+    assert [t.id for t in _read(p)] == [t.id for t in _read(logs / "compliance-samples.json")]

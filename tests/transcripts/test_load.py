@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from grader.errors import InputError, UsageError
+from grader.errors import InputError, SkippedInput, UsageError
 from grader.transcripts import jsonio
 from grader.transcripts.load import iter_inputs, load_transcripts
 from grader.transcripts.model import Transcript
@@ -53,6 +53,7 @@ def test_malformed_corpus(corpus):
     assert bad == [
         ("blank.json", "", "file has only whitespace"),
         ("dangling.jsonl", "", "broken symbolic link"),
+        ("data.csv", "", "skipped: unknown extension .csv (read: .eval, .json, .jsonl, .md, .parquet, .txt)"),
         ("deep.json", "", "JSON nested too deeply to read"),
         ("empty.jsonl", "", "empty file"),
         ("items.json", "item 1", "expected a conversation object with a 'messages' list, got a number"),
@@ -66,6 +67,7 @@ def test_malformed_corpus(corpus):
         ("mixed.jsonl", "line 8", "expected a conversation object with a 'messages' list, got a list"),
         ("mixed.jsonl", "line 10", "truncated JSON: unterminated string starting at column 43"),
         ("notazip.eval", "", "not an Inspect .eval log (not a zip archive)"),
+        ("readme.md", "", "skipped: Markdown file without turn markers (not a transcript)"),
         ("shape.json", "", "'messages' must be a list, got an object"),
         ("sub/loop", "", "folder symbolic link loop (it leads back to an enclosing folder)"),
         ("sub/noturns.txt", "", "no turn markers (a turn starts with a line beginning User:, Human:, "
@@ -76,7 +78,10 @@ def test_malformed_corpus(corpus):
                                        "or a heading such as ### User)"),
         ("truncated.json", "", "truncated JSON (ends at line 1 column 48): Expecting ',' delimiter"),
     ]
-    # readme.md (no turn markers), data.csv and .hidden.jsonl were skipped silently
+    # data.csv and readme.md (no turn markers) are listed as skipped (SkippedInput, not errors);
+    # .hidden.jsonl is passed over
+    skipped = [e for e in iter_inputs([str(corpus)]) if isinstance(e, SkippedInput)]
+    assert [os.path.basename(e.path) for e in skipped] == ["data.csv", "readme.md"]
     for e in bad:
         assert "\n" not in e[2]
 
@@ -91,8 +96,9 @@ def test_explicit_files_of_unknown_or_unread_types(corpus):
     _, bad = _split(list(iter_inputs([str(corpus / "data.csv"), str(corpus / "readme.md"),
                                       str(corpus / "missing.jsonl")])), corpus)
     assert bad == [
-        ("data.csv", "", "unknown file type .csv: expected .json, .jsonl, .eval, .txt or .md "
-                         "(or give a format: openai, anthropic, inspect, text)"),
+        ("data.csv", "", "unknown file type .csv: expected .eval, .json, .jsonl, .md, .parquet, .txt (or give a format: "
+                         "inspect, claude-code, message-lines, parquet, hf-dataset, palisade, openai, anthropic, responses, sharegpt, "
+                         "preference, json, text)"),
         ("readme.md", "", "no turn markers (a turn starts with a line beginning User:, Human:, "
                           "Assistant:, AI:, System: or Tool:, a header such as --- USER ---, "
                           "or a heading such as ### User)"),
@@ -118,8 +124,13 @@ def test_format_override(tmp_path, fixtures):
     read = list(iter_inputs([str(fixtures)], "text"))
     assert [os.path.relpath(t.source.path, fixtures) for t in read if isinstance(t, Transcript)] == [
         "chat.md", "chat.txt", "corpus/sub/good.txt"]
-    assert [os.path.relpath(e.path, fixtures) for e in read if isinstance(e, InputError)] == [
+    assert [os.path.relpath(e.path, fixtures) for e in read
+            if isinstance(e, InputError) and not isinstance(e, SkippedInput)] == [
         "corpus/sub/noturns.txt", "corpus/sub/preamble.txt"]
+    skipped = [e for e in read if isinstance(e, SkippedInput)]
+    assert ("corpus/readme.md", "skipped: Markdown file without turn markers (not a transcript)") in [
+        (os.path.relpath(e.path, fixtures), e.reason) for e in skipped]
+    assert skipped[0].reason == "skipped: extension .jsonl is not read by --format text (it reads .md, .txt)"
 
 
 def test_folder_order_is_sorted_and_recursive(fixtures):
@@ -129,7 +140,7 @@ def test_folder_order_is_sorted_and_recursive(fixtures):
                          ("anthropic_agentic.json", ""), ("chat.md", ""), ("chat.txt", "")]
     assert names[5] == ("corpus/items.json", "item 0")
     assert names[-1] == ("openai_single.json", "")
-    assert len(names) == 17
+    assert len(names) == 17 + 20  # 20 from formats/ (test_formats.py)
 
 
 def test_concatenated_json_bom_crlf_and_bare_message_lists(tmp_path):
@@ -149,7 +160,10 @@ def test_concatenated_json_bom_crlf_and_bare_message_lists(tmp_path):
     u = tmp_path / "nomsgs.jsonl"
     u.write_text('{"prompt": "x"}\n{"messages": []}\n')
     assert [(e.locator, e.reason) for e in iter_inputs([str(u)])] == [
-        ("line 1", "no 'messages' key in the object (keys: prompt)"), ("line 2", "conversation has no messages")]
+        ("line 1", "not a transcript: an object with keys prompt (expected a conversation: 'messages', ShareGPT "
+                   "'conversations' (or conversation/chat/dialogue/turns), 'chosen'+'rejected', "
+                   "'prompt'+'completion', or Responses 'input'/'output' items)"),
+        ("line 2", "conversation has no messages")]
 
 
 def test_undecodable_whole_documents(tmp_path):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.errors import InputError
+from grader.errors import InputError, SkippedInput
 from grader.transcripts import iter_inputs
 from grader.transcripts.contrib.palisade import FORMAT, detect, read_palisade
 
@@ -78,9 +78,11 @@ def test_one_run_exactly(palisade: Path) -> None:
 def test_folder_reads_without_format_through_the_plugin(palisade: Path) -> None:
     items = list(iter_inputs(palisade))
     transcripts = [i for i in items if not isinstance(i, InputError)]
-    errors = [i for i in items if isinstance(i, InputError)]
+    errors = [i for i in items if isinstance(i, InputError) and not isinstance(i, SkippedInput)]
+    skipped = [i for i in items if isinstance(i, SkippedInput)]
     assert len(transcripts) == 80
-    assert {Path(e.path).name for e in errors} == {"tags.json"}  # sidecar label files, not transcripts
+    assert [Path(e.path).name for e in errors] == ["tags.json"] * 4  # sidecar label files, one error each
+    assert [Path(e.path).name for e in skipped] == ["SOURCE.md"]  # Markdown without turns, listed
     assert sum(len(t.messages) for t in transcripts) == 973
 
 

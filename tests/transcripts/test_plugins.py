@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.errors import FormatPluginError, InputError
+from grader.errors import FormatPluginError, InputError, SkippedInput
 from grader.transcripts import iter_inputs, plugins
 from grader.transcripts.contrib import palisade
 
@@ -169,6 +169,9 @@ def test_a_plugin_format_is_read_by_name_and_by_its_extension_in_a_walk(fake_gro
     fake_group(("good", "GOOD"))
     (tmp_path / "a.samplelog").write_text("x")
     (tmp_path / "b.unknownext").write_text("x")
-    [err] = list(iter_inputs(tmp_path, format="sample-log"))
+    [err, skipped] = list(iter_inputs(tmp_path, format="sample-log"))
     assert (err.path, err.reason) == (str(tmp_path / "a.samplelog"), "sample plug-in reads nothing")
-    assert list(iter_inputs(tmp_path)) == []  # no detector: read only when named
+    assert isinstance(skipped, SkippedInput) and skipped.path == str(tmp_path / "b.unknownext")
+    # no detector: read only when named; a walk lists both files as skipped
+    assert [(type(i).__name__, Path(i.path).name) for i in iter_inputs(tmp_path)] == [
+        ("SkippedInput", "a.samplelog"), ("SkippedInput", "b.unknownext")]
