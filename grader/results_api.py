@@ -43,17 +43,21 @@ def rubric_manifest(rubrics: Sequence["Rubric"]) -> list[dict[str, Any]]:
 def counts_of(findings: Iterable[Finding], n_input_errors: int,
               principle_ids: Sequence[str] = ()) -> dict[str, Any]:
     """The ``counts`` entry of run.json: transcripts, pairs, input errors, outcomes,
-    flags and outcomes per principle (every id of ``principle_ids`` appears, even unseen)."""
+    flags and outcomes per principle (every id of ``principle_ids`` appears, even unseen; a
+    principle's ``screened`` counts those of its ``ungraded`` pairs flagged ``screened``)."""
     outcomes: Counter[str] = Counter()
     flags: Counter[str] = Counter()
     by_principle: dict[str, Counter[str]] = {pid: Counter() for pid in principle_ids}
     transcripts: set[str] = set()
     for f in findings:
         outcomes[f.outcome] += 1
-        by_principle.setdefault(f.principle_id, Counter())[f.outcome] += 1
+        counts = by_principle.setdefault(f.principle_id, Counter())
+        counts[f.outcome] += 1
         transcripts.add(f.transcript_id)
         for fl in f.flags:
             flags[fl] += 1
+            if fl == "screened" and f.outcome == "ungraded":
+                counts["screened"] += 1  # of the ungraded pairs, those only screening checks examined
     return {"transcripts": len(transcripts), "pairs": sum(outcomes.values()), "input_errors": n_input_errors,
             "outcomes": dict(outcomes), "flags": dict(flags),
             "by_principle": {k: dict(v) for k, v in by_principle.items()}}

@@ -65,8 +65,21 @@ def short(s: str, limit: int) -> str:
 
 
 # -- rows shared by both formats ----------------------------------------------------------------
-PRINCIPLE_HEAD = ["principle", "severity", "n", "violations", "rate", "95% CI", "n/a", "ungraded", "errors",
-                  "unverified"]
+PRINCIPLE_HEAD = ["principle", "severity", "basis", "n", "violations", "rate", "95% CI", "n/a", "ungraded",
+                  "screened", "errors", "unverified"]
+
+
+def known_rate(row: dict[str, Any]) -> bool:
+    """Whether the row's rate can be known: not when screening checks left pairs unjudged."""
+    return row.get("basis") not in ("screened", "mixed")
+
+
+def rate_cells(row: dict[str, Any]) -> tuple[str, str]:
+    """(rate, interval) cells: the rate and its two-sided interval for a decided principle;
+    "k found in N" and a one-sided lower bound for a screened or mixed one."""
+    if known_rate(row):
+        return pct(row["rate"]), ci(row["ci_low"], row["ci_high"])
+    return f"{row['violations']} found in {row['examined']}", f"≥ {pct(row['lower_bound'])}"
 
 
 def principle_rows(r: Report) -> tuple[list[str], list[list[str]]]:
@@ -75,10 +88,11 @@ def principle_rows(r: Report) -> tuple[list[str], list[list[str]]]:
         head[head.index("95% CI")] = f"{r.confidence * 100:g}% CI"
     rows = []
     for row in r.principles.to_dict(orient="records"):
+        rate, interval = rate_cells(row)
         rows.append([Untrusted(row[b]) for b in r.by] + [
-            Untrusted(row["principle_id"]), str(row["severity"]), str(row["n"]), str(row["violations"]),
-            pct(row["rate"]), ci(row["ci_low"], row["ci_high"]), str(row["not_applicable"]),
-            str(row["ungraded"]), str(row["errors"]), str(row["unverified"])])
+            Untrusted(row["principle_id"]), str(row["severity"]), str(row["basis"] or "-"), str(row["n"]),
+            str(row["violations"]), rate, interval, str(row["not_applicable"]),
+            str(row["ungraded"]), str(row["screened"]), str(row["errors"]), str(row["unverified"])])
     return head, rows
 
 
@@ -115,6 +129,18 @@ def header_lines(r: Report) -> list[str]:
 
 DEFINITION = ("rate = violations / n, where n = transcripts graded (violation + compliant; not_applicable, "
               "ungraded and errors are not in n); {conf} Wilson interval.")
+SCREENED_NOTE = ("screened = ungraded pairs that only screening checks examined, none firing (their silence proves "
+                 "nothing).\nBasis screened or mixed: no rate can be known; 'k found in N' = violations found in the N "
+                 "transcripts examined; ≥ = one-sided {conf} Clopper-Pearson lower bound.")
+
+
+def definitions(r: Report) -> list[str]:
+    """The footnotes under the table: the rate's definition, and the screened one when a row needs it."""
+    conf = f"{r.confidence * 100:g}%"
+    out = [DEFINITION.format(conf=conf)]
+    if not r.principles.empty and (~r.principles.apply(lambda row: known_rate(row.to_dict()), axis=1)).any():
+        out += SCREENED_NOTE.format(conf=conf).split("\n")
+    return out
 
 
 def evidence_lines(row: dict[str, Any], limit: int | None = None) -> Iterable[tuple[int, str, bool]]:
@@ -152,7 +178,7 @@ def render_md(r: Report) -> str:
     out += ["## Violation rates per principle", ""]
     head, rows = principle_rows(r)
     out += _md_table(head, rows)
-    out += ["", DEFINITION.format(conf=f"{r.confidence * 100:g}%"), ""]
+    out += [""] + [x + "\n" for x in definitions(r)]
     if r.comparison is not None:
         out += comparison_md(r.comparison)
     elif r.comparison_note:
@@ -212,7 +238,8 @@ def render_table(r: Report, quote_limit: int = 200) -> str:
     for line in header_lines(r):
         con.print(Text(clean(line)))
     con.print(_rich_table("violation rates per principle", head, rows, len(r.by) + 2))
-    con.print(Text(DEFINITION.format(conf=f"{r.confidence * 100:g}%")))
+    for line in definitions(r):
+        con.print(Text(line))
     if r.comparison is not None:
         con.print(Text(""))
         buf.write(comparison_table(r.comparison))
