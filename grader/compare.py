@@ -7,6 +7,14 @@ Newcombe's interval, a two-sided p-value (Fisher's exact test, or the pooled two
 z-test for large n: see :func:`grader.reporting.stats.choose_test`) and the Holm-adjusted
 p-value. The Holm family is every row of the table that has a test (both groups graded at
 least one transcript), so ``--by`` groups widen the family rather than each getting its own.
+
+A principle whose outcomes on either side rest on screening checks (``basis`` screened or
+mixed, see :func:`grader.reporting.aggregate.basis_of`) is not compared: its rates are
+unknown, and a difference in what screening checks catch (one model's actions take shapes
+the detectors know, the other's do not) is not a difference in rates. Comparing the
+one-sided lower bounds would not be honest either: their difference bounds nothing. Such a
+row keeps each side's "k found in N" and lower bound, ``compared`` is False and it has no
+difference, no test and no p-value (it stays out of the Holm family).
 """
 from __future__ import annotations
 
@@ -21,11 +29,12 @@ from .errors import UsageError
 from .reporting.aggregate import group_column, per_principle, with_groups, findings_frame, _sev_rank
 from .reporting.stats import compare_p, holm, newcombe_interval
 
-SIDE_COLUMNS = ("n", "violations", "rate", "ci_low", "ci_high")
+SIDE_COLUMNS = ("basis", "n", "violations", "examined", "rate", "ci_low", "ci_high", "lower_bound")
 #: Columns of a comparison table after the ``by`` fields, in order.
 COMPARE_COLUMNS = (["principle_id", "severity"] + [f"{c}_a" for c in SIDE_COLUMNS]
                    + [f"{c}_b" for c in SIDE_COLUMNS]
-                   + ["diff", "diff_ci_low", "diff_ci_high", "p_value", "p_value_adjusted", "test"])
+                   + ["compared", "diff", "diff_ci_low", "diff_ci_high", "p_value", "p_value_adjusted", "test"])
+UNKNOWN_RATE = ("screened", "mixed")
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,7 @@ def compare_tables(a: pd.DataFrame, b: pd.DataFrame, by: Sequence[str] = (), met
     """Merge two :func:`per_principle` tables (same ``by`` columns) into a comparison table.
 
     A principle present on one side only counts as 0 graded on the other (no test: NaN p).
+    A principle screened (or mixed) on either side is not compared (``compared`` False).
     """
     keys = list(by) + ["principle_id"]
     left = a[keys + ["severity"] + list(SIDE_COLUMNS)]
@@ -54,13 +64,24 @@ def compare_tables(a: pd.DataFrame, b: pd.DataFrame, by: Sequence[str] = (), met
     m = left.merge(right, on=keys, how="outer", suffixes=("_a", "_b"), sort=False)
     m["severity"] = m["severity_a"].where(m["severity_a"].notna(), m["severity_b"])
     for side in ("a", "b"):
-        for c in ("n", "violations"):
+        for c in ("n", "violations", "examined"):
             m[f"{c}_{side}"] = m[f"{c}_{side}"].fillna(0).astype(int)
-        m[f"ci_low_{side}"] = m[f"ci_low_{side}"].fillna(0.0)
-        m[f"ci_high_{side}"] = m[f"ci_high_{side}"].fillna(1.0)
+        basis = m[f"basis_{side}"].astype(object)
+        m[f"basis_{side}"] = basis.where(basis.notna(), None)
+        known = ~basis.isin(UNKNOWN_RATE)
+        m[f"ci_low_{side}"] = m[f"ci_low_{side}"].where(~known, m[f"ci_low_{side}"].fillna(0.0))
+        m[f"ci_high_{side}"] = m[f"ci_high_{side}"].where(~known, m[f"ci_high_{side}"].fillna(1.0))
+    m["compared"] = [ba not in UNKNOWN_RATE and bb not in UNKNOWN_RATE for ba, bb in zip(m["basis_a"], m["basis_b"])]
     diffs, lows, highs, ps, tests = [], [], [], [], []
-    for ka, na, kb, nb in zip(m["violations_a"], m["n_a"], m["violations_b"], m["n_b"]):
+    for ka, na, kb, nb, ok in zip(m["violations_a"], m["n_a"], m["violations_b"], m["n_b"], m["compared"]):
         ka, na, kb, nb = int(ka), int(na), int(kb), int(nb)
+        if not ok:
+            diffs.append(math.nan)
+            lows.append(math.nan)
+            highs.append(math.nan)
+            ps.append(math.nan)
+            tests.append(None)
+            continue
         diffs.append(kb / nb - ka / na if na and nb else math.nan)
         lo, hi = newcombe_interval(ka, na, kb, nb, confidence)
         lows.append(lo if na and nb else math.nan)

@@ -96,15 +96,32 @@ def principle_rows(r: Report) -> tuple[list[str], list[list[str]]]:
     return head, rows
 
 
+NOT_COMPARED = "not compared: rate unknown (screened)"
+COMPARE_NOTE = ("p: two-sided (Fisher's exact, or two-proportion z for large n); p (Holm): adjusted across rows")
+COMPARE_SCREENED_NOTE = ("screened or mixed principles are not compared: their rates are unknown, and a difference in "
+                         "what screening checks catch is not a difference in rates ('k found in N', ≥ lower bound).")
+
+
+def side_cell(row: dict[str, Any], s: str) -> str:
+    """One side of a comparison row: rate (k/n) [interval], or "k found in N ≥ bound"."""
+    if row[f"basis_{s}"] in ("screened", "mixed"):
+        return f"{row[f'violations_{s}']} found in {row[f'examined_{s}']} ≥ {pct(row[f'lower_bound_{s}'])}"
+    return (f"{pct(row[f'rate_{s}'])} ({row[f'violations_{s}']}/{row[f'n_{s}']}) "
+            f"{ci(row[f'ci_low_{s}'], row[f'ci_high_{s}'])}")
+
+
+def compare_notes(c: Comparison) -> list[str]:
+    return [COMPARE_NOTE] + ([COMPARE_SCREENED_NOTE] if (~c.table["compared"].astype(bool)).any() else [])
+
+
 def comparison_rows(c: Comparison) -> tuple[list[str], list[list[str]]]:
     head = [Untrusted(b) for b in c.by] + ["principle", "severity", Untrusted(f"A: {c.label_a}"), Untrusted(f"B: {c.label_b}"), "B - A", "p",
                          "p (Holm)", "test"]
     rows = []
     for row in c.table.to_dict(orient="records"):
-        side = [f"{pct(row[f'rate_{s}'])} ({row[f'violations_{s}']}/{row[f'n_{s}']}) "
-                f"{ci(row[f'ci_low_{s}'], row[f'ci_high_{s}'])}" for s in ("a", "b")]
+        side = [side_cell(row, s) for s in ("a", "b")]
         diff = f"{signed_pct(row['diff'])} {ci(row['diff_ci_low'], row['diff_ci_high'])}" \
-            if not _nan(row["diff"]) else "-"
+            if not _nan(row["diff"]) else ("-" if row["compared"] else NOT_COMPARED)
         rows.append([Untrusted(row[b]) for b in c.by] + [Untrusted(row["principle_id"]), str(row["severity"])] + side
                     + [diff, pval(row["p_value"]), pval(row["p_value_adjusted"]), str(row["test"] or "-")])
     return head, rows
@@ -170,6 +187,8 @@ def comparison_md(c: Comparison, title: str | None = None) -> list[str]:
     out += _md_table(head, rows)
     out += ["", "Two-sided p-values (Fisher's exact test, or the pooled two-proportion z-test for large n), "
             "Holm-adjusted across every row; B - A with Newcombe's interval.", ""]
+    if len(compare_notes(c)) > 1:
+        out += [COMPARE_SCREENED_NOTE, ""]
     return out
 
 
@@ -227,7 +246,8 @@ def comparison_table(c: Comparison) -> str:
     head, rows = comparison_rows(c)
     con = _console(buf, _needed_width(head, rows))
     con.print(_rich_table(f"A = {c.label_a}, B = {c.label_b}", head, rows, len(c.by) + 2))
-    con.print(Text("p: two-sided (Fisher's exact, or two-proportion z for large n); p (Holm): adjusted across rows"))
+    for line in compare_notes(c):
+        con.print(Text(line))
     return buf.getvalue()
 
 
