@@ -72,7 +72,11 @@ def compare_tables(a: pd.DataFrame, b: pd.DataFrame, by: Sequence[str] = (), met
         m[f"ci_low_{side}"] = m[f"ci_low_{side}"].where(~known, m[f"ci_low_{side}"].fillna(0.0))
         m[f"ci_high_{side}"] = m[f"ci_high_{side}"].where(~known, m[f"ci_high_{side}"].fillna(1.0))
     m["compared"] = [ba not in UNKNOWN_RATE and bb not in UNKNOWN_RATE for ba, bb in zip(m["basis_a"], m["basis_b"])]
-    diffs, lows, highs, ps, tests = [], [], [], [], []
+    diffs: list[float] = []
+    lows: list[float] = []
+    highs: list[float] = []
+    ps: list[float] = []
+    tests: list[str | None] = []
     for ka, na, kb, nb, ok in zip(m["violations_a"], m["n_a"], m["violations_b"], m["n_b"], m["compared"]):
         ka, na, kb, nb = int(ka), int(na), int(kb), int(nb)
         if not ok:
