@@ -208,7 +208,7 @@ def _check_disagreement(principle: Principle, example: Example, checks: PairOutc
         return "decided_by: check, but the principle has no checks"
     if checks.outcome == "violation":
         return f"expected {example.expect}, but {_fired_reason(checks)}"
-    if checks.outcome == "compliant":
+    if checks.outcome == "compliant" or SCREENED in checks.flags:
         return f"expected {example.expect}, but no check fired"
     if checks.outcome == "not_applicable":
         return f"expected {example.expect}, but the principle does not apply: {checks.rationale}"
