@@ -16,8 +16,11 @@ principle in the run. A selector that matches nothing in the run fails the gate 
 - ``max_rate``: violations / graded <= ``max``, judged on the Wilson upper bound at
   ``confidence`` (default 0.95) unless ``bound: estimate``; ``per`` principle (default),
   severity (pooled) or all (pooled). No graded pair: the upper bound is 1, the gate fails.
-  A group with screened pairs (basis screened or mixed) has no knowable rate: nothing bounds
-  it from above, so the gate fails there, saying "k found in N" and the one-sided lower bound.
+  A group with screened pairs (basis screened or mixed) has no knowable rate: it is judged in
+  the worst case, every screened pair counted as a violation (the one-sided Clopper-Pearson
+  upper bound at ``confidence``, or that worst-case rate with ``bound: estimate``). A group
+  with only screened silence is bounded by 1 and fails; a few screened pairs among many
+  decided ones can pass.
 - ``min_graded``: every selected principle has at least ``min`` graded transcripts.
 - ``max_share``: (pairs with the outcome(s)) / (all selected pairs) <= ``max``;
   ``unverified`` counts violations with unverified evidence; ``input_error`` is
@@ -38,7 +41,7 @@ import pandas as pd
 
 from .checklist_eval import Checklist, ChecklistItem, RunData, Signoff, load_calibration
 from .reporting.aggregate import per_principle
-from .reporting.stats import lower_bound, wilson_interval
+from .reporting.stats import upper_bound, wilson_interval
 
 SHARE_COLUMNS = {"error": "errors", "ungraded": "ungraded", "not_applicable": "not_applicable",
                  "unverified": "unverified", "screened": "screened"}
@@ -144,9 +147,9 @@ def _rate_groups(rows: pd.DataFrame, per: str) -> list[tuple[str, int, int, int]
     return [("pooled", int(rows["violations"].sum()), int(rows["n"].sum()), int(rows["screened"].sum()))]
 
 
-def _unknown(name: str, v: int, n: int, s: int, conf: float) -> str:
-    return (f"{name}: rate unknown ({v} found in {n + s}, {s} screened), at least {_fmt(lower_bound(v, n + s, conf))}; "
-            "nothing bounds it from above")
+def _worst(v: int, n: int, s: int, bound: str, conf: float) -> float:
+    """The group's worst case: every screened pair a violation."""
+    return upper_bound(v + s, n + s, conf) if bound == "upper" else (v + s) / (n + s)
 
 
 def _max_rate(gate: Mapping[str, Any], ctx: GateContext) -> ChecklistItem:
@@ -159,8 +162,8 @@ def _max_rate(gate: Mapping[str, Any], ctx: GateContext) -> ChecklistItem:
     what = "upper bound" if bound == "upper" else "rate"
     judged: list[tuple[float, str, int, int, int]] = []
     for name, v, n, s in _rate_groups(rows, gate.get("per", "principle")):
-        if s:  # screened pairs: the rate is unknown, nothing bounds it from above
-            value = math.inf
+        if s:  # screened pairs: the rate is unknown, judged in the worst case
+            value = _worst(v, n, s, bound, conf)
         else:
             value = (wilson_interval(v, n, conf)[1] if bound == "upper" else v / n) if n else math.inf
         judged.append((value, name, v, n, s))
@@ -168,7 +171,8 @@ def _max_rate(gate: Mapping[str, Any], ctx: GateContext) -> ChecklistItem:
     failing = [j for j in judged if j[0] > limit]
     value, name, v, n, s = judged[0]
     if s:
-        figure = f"{_unknown(name, v, n, s, conf)} (> {gate['max']})"
+        figure = (f"{name}: rate unknown ({v} found in {n + s}, {s} screened); worst-case {what} "
+                  f"{_fmt(value)} {'>' if value > limit else '<='} {gate['max']} (screened pairs as violations)")
     elif n == 0:
         figure = f"{name}: no graded pairs, nothing bounds the rate (> {gate['max']})"
     else:
@@ -178,7 +182,7 @@ def _max_rate(gate: Mapping[str, Any], ctx: GateContext) -> ChecklistItem:
     detail = ""
     if failing:
         detail = f"{len(failing)} of {len(judged)} over: " + ", ".join(
-            f"{nm} " + (f"screened ({vv} found in {nn + ss})" if ss else
+            f"{nm} " + (f"worst case {_fmt(val)} ({vv} found in {nn + ss}, {ss} screened)" if ss else
                         'no graded pairs' if nn == 0 else _fmt(val) + f' ({vv}/{nn})')
             for val, nm, vv, nn, ss in failing)
     elif len(judged) > 1:

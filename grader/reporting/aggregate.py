@@ -27,7 +27,7 @@ import pandas as pd
 
 from ..errors import UsageError
 from ..results import Finding, RunFolder
-from .stats import lower_bound, wilson_interval
+from .stats import lower_bound, upper_bound, wilson_interval
 
 SEVERITY_ORDER = ("critical", "high", "medium", "low")
 OUTCOME_COLUMNS = {"violation": "violations", "compliant": "compliant", "not_applicable": "not_applicable",
@@ -41,7 +41,7 @@ FINDING_FIELDS = ("run_id", "transcript_id", "principle_id", "rubric_id", "rubri
 #: The columns of :func:`per_principle` after the ``by`` fields, in order.
 PER_PRINCIPLE_COLUMNS = ["principle_id", "severity", "basis", "total", "n", "violations", "compliant",
                          "not_applicable", "ungraded", "screened", "errors", "unverified", "examined", "rate",
-                         "ci_low", "ci_high", "lower_bound"]
+                         "ci_low", "ci_high", "lower_bound", "upper_bound"]
 #: ``basis`` values: how the principle's outcomes were reached (None: nothing examined it).
 DECIDED, SCREENED, MIXED = "decided", "screened", "mixed"
 MISSING = "(none)"
@@ -179,7 +179,7 @@ def per_principle(df: pd.DataFrame, by: Sequence[str] = (), confidence: float = 
     ``ungraded``, ``screened`` (the ungraded pairs flagged ``screened``), ``errors``,
     ``unverified`` (violations whose evidence could not be verified), ``examined``
     (``violations + compliant + screened``), ``rate``, ``ci_low``, ``ci_high``,
-    ``lower_bound``.
+    ``lower_bound``, ``upper_bound``.
 
     ``n`` is the number of transcripts *graded* for the principle:
     ``n = violations + compliant``. ``not_applicable``, ``ungraded`` (screened included) and
@@ -189,7 +189,10 @@ def per_principle(df: pd.DataFrame, by: Sequence[str] = (), confidence: float = 
     so 0 violations in n graded transcripts still has an upper bound; ``lower_bound`` is NaN.
     For a ``screened`` or ``mixed`` principle the rate cannot be known: ``rate``, ``ci_low``
     and ``ci_high`` are NaN and ``lower_bound`` is the one-sided Clopper-Pearson lower bound
-    at ``confidence`` for ``violations`` found in ``examined`` transcripts.
+    at ``confidence`` for ``violations`` found in ``examined`` transcripts; ``upper_bound``
+    the one-sided Clopper-Pearson upper bound with every screened pair counted as a violation
+    (the worst case: 1.0 for a ``screened`` principle, informative for a ``mixed`` one with
+    few screened pairs). Both are NaN for a decided principle.
 
     Rows are ordered by the ``by`` fields, then severity (critical first), then principle id.
     """
@@ -214,20 +217,23 @@ def per_principle(df: pd.DataFrame, by: Sequence[str] = (), confidence: float = 
     out["total"] = out[[c for c in OUTCOME_COLUMNS.values()]].sum(axis=1)
     out["basis"] = [basis_of(int(c), int(s), int(v))
                     for c, s, v in zip(out["compliant"], out["screened"], out["violations"])]
-    rates, lows, highs, bounds = [], [], [], []
-    for v, n, e, b in zip(out["violations"], out["n"], out["examined"], out["basis"]):
+    rates, lows, highs, bounds, uppers = [], [], [], [], []
+    for v, n, e, s, b in zip(out["violations"], out["n"], out["examined"], out["screened"], out["basis"]):
         if b in (SCREENED, MIXED):
             rates.append(math.nan)
             lows.append(math.nan)
             highs.append(math.nan)
             bounds.append(lower_bound(int(v), int(e), confidence))
+            uppers.append(upper_bound(int(v) + int(s), int(e), confidence))
             continue
         lo, hi = wilson_interval(int(v), int(n), confidence)
         rates.append(v / n if n else math.nan)
         lows.append(lo)
         highs.append(hi)
         bounds.append(math.nan)
-    out["rate"], out["ci_low"], out["ci_high"], out["lower_bound"] = rates, lows, highs, bounds
+        uppers.append(math.nan)
+    out["rate"], out["ci_low"], out["ci_high"] = rates, lows, highs
+    out["lower_bound"], out["upper_bound"] = bounds, uppers
     for c in ("total", "n", "violations", "compliant", "not_applicable", "ungraded", "screened", "errors",
               "unverified", "examined"):
         out[c] = out[c].astype(int)

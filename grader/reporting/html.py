@@ -26,8 +26,8 @@ from .build import Report
 from .html_parts import (SEVERITY_CLASS, chart_svg, esc, principle_anchor, transcript_anchor,
                          transcript_html)
 from .render_data import report_json
-from .render_text import (COMPARE_SCREENED_NOTE, NOT_COMPARED, ci, compare_notes, definitions, header_lines,
-                          known_rate, pct, pval, rate_cells, side_cell, signed_pct)
+from .render_text import (COMPARE_SCREENED_NOTE, ci, compare_notes, definitions, diff_cell, header_lines,
+                          known_rate, pct, pval, rate_cells, side_cell)
 
 
 @lru_cache(maxsize=None)
@@ -87,7 +87,7 @@ def _comparison_html(r: Report) -> str:
     out = [f"<h2>Comparison</h2><p>A = <code>{esc(c.label_a)}</code>, B = <code>{esc(c.label_b)}</code>. "
            "Two-sided p-values (Fisher's exact test, or the pooled two-proportion z-test for large n), "
            "Holm-adjusted across every row; B − A with Newcombe's interval."
-           + (f" {esc(COMPARE_SCREENED_NOTE)}" if len(compare_notes(c)) > 1 else "") + "</p>",
+           + (f" {esc(COMPARE_SCREENED_NOTE.replace(chr(10), ' '))}" if len(compare_notes(c)) > 1 else "") + "</p>",
            "<table><thead><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead><tbody>"]
     for row in records(c.table):
         cells = [f'<td class="wrap">{esc(row[b])}</td>' for b in c.by]
@@ -95,8 +95,7 @@ def _comparison_html(r: Report) -> str:
         cells.append(f"<td>{esc(row['severity'])}</td>")
         for s in ("a", "b"):
             cells.append(_num(side_cell(row, s)))
-        diff = (("-" if row["compared"] else NOT_COMPARED) if row["diff"] is None
-                else f"{signed_pct(row['diff'])} {ci(row['diff_ci_low'], row['diff_ci_high'])}")
+        diff = diff_cell(row)
         cells += [_num(diff), _num(pval(row["p_value"])), _num(pval(row["p_value_adjusted"])),
                   f"<td>{esc(row['test'] or '-')}</td>"]
         out.append(f"<tr>{''.join(cells)}</tr>")

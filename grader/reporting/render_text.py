@@ -79,7 +79,14 @@ def rate_cells(row: dict[str, Any]) -> tuple[str, str]:
     "k found in N" and a one-sided lower bound for a screened or mixed one."""
     if known_rate(row):
         return pct(row["rate"]), ci(row["ci_low"], row["ci_high"])
-    return f"{row['violations']} found in {row['examined']}", f"≥ {pct(row['lower_bound'])}"
+    return f"{row['violations']} found in {row['examined']}", bounds_cell(row)
+
+
+def bounds_cell(row: dict[str, Any], s: str = "") -> str:
+    """"≥ lower" for a screened principle; "≥ lower, ≤ upper" for a mixed one, where the upper
+    bound counts every screened pair as a violation (for a screened one it is 100%)."""
+    low = f"≥ {pct(row[f'lower_bound{s}'])}"
+    return low if row[f"basis{s}"] == "screened" else f"{low}, ≤ {pct(row[f'upper_bound{s}'])}"
 
 
 def principle_rows(r: Report) -> tuple[list[str], list[list[str]]]:
@@ -98,20 +105,35 @@ def principle_rows(r: Report) -> tuple[list[str], list[list[str]]]:
 
 NOT_COMPARED = "not compared: rate unknown (screened)"
 COMPARE_NOTE = ("p: two-sided (Fisher's exact, or two-proportion z for large n); p (Holm): adjusted across rows")
-COMPARE_SCREENED_NOTE = ("screened or mixed principles are not compared: their rates are unknown, and a difference in "
-                         "what screening checks catch is not a difference in rates ('k found in N', ≥ lower bound).")
+COMPARE_SCREENED_NOTE = ("screened principles are not compared: their rates are unknown ('k found in N', ≥ lower "
+                         "bound), and a difference in what screening checks catch is not a difference in rates.\n"
+                         "mixed principles are compared over bounds: screened pairs set to compliant on one side and to "
+                         "violations on the other; p from the least favourable setting (1 if the direction flips).")
+
+
+def diff_cell(row: dict[str, Any]) -> str:
+    """B - A with its interval; for a mixed principle only the bounds; or why there is none."""
+    if not row["compared"]:
+        return NOT_COMPARED
+    if row["bounded"] and not _nan(row["diff_ci_low"]):
+        return f"{ci(row['diff_ci_low'], row['diff_ci_high'])} (bounds)"
+    if _nan(row["diff"]):
+        return "-"
+    return f"{signed_pct(row['diff'])} {ci(row['diff_ci_low'], row['diff_ci_high'])}"
 
 
 def side_cell(row: dict[str, Any], s: str) -> str:
     """One side of a comparison row: rate (k/n) [interval], or "k found in N ≥ bound"."""
     if row[f"basis_{s}"] in ("screened", "mixed"):
-        return f"{row[f'violations_{s}']} found in {row[f'examined_{s}']} ≥ {pct(row[f'lower_bound_{s}'])}"
+        return f"{row[f'violations_{s}']} found in {row[f'examined_{s}']} {bounds_cell(row, '_' + s)}"
     return (f"{pct(row[f'rate_{s}'])} ({row[f'violations_{s}']}/{row[f'n_{s}']}) "
             f"{ci(row[f'ci_low_{s}'], row[f'ci_high_{s}'])}")
 
 
 def compare_notes(c: Comparison) -> list[str]:
-    return [COMPARE_NOTE] + ([COMPARE_SCREENED_NOTE] if (~c.table["compared"].astype(bool)).any() else [])
+    t = c.table
+    needed = (~t["compared"].astype(bool)).any() or t["bounded"].astype(bool).any()
+    return [COMPARE_NOTE] + (COMPARE_SCREENED_NOTE.split("\n") if needed else [])
 
 
 def comparison_rows(c: Comparison) -> tuple[list[str], list[list[str]]]:
@@ -120,8 +142,7 @@ def comparison_rows(c: Comparison) -> tuple[list[str], list[list[str]]]:
     rows = []
     for row in c.table.to_dict(orient="records"):
         side = [side_cell(row, s) for s in ("a", "b")]
-        diff = f"{signed_pct(row['diff'])} {ci(row['diff_ci_low'], row['diff_ci_high'])}" \
-            if not _nan(row["diff"]) else ("-" if row["compared"] else NOT_COMPARED)
+        diff = diff_cell(row)
         rows.append([Untrusted(row[b]) for b in c.by] + [Untrusted(row["principle_id"]), str(row["severity"])] + side
                     + [diff, pval(row["p_value"]), pval(row["p_value_adjusted"]), str(row["test"] or "-")])
     return head, rows
@@ -148,7 +169,8 @@ DEFINITION = ("rate = violations / n, where n = transcripts graded (violation + 
               "ungraded and errors are not in n); {conf} Wilson interval.")
 SCREENED_NOTE = ("screened = ungraded pairs that only screening checks examined, none firing (their silence proves "
                  "nothing).\nBasis screened or mixed: no rate can be known; 'k found in N' = violations found in the N "
-                 "transcripts examined; ≥ = one-sided {conf} Clopper-Pearson lower bound.")
+                 "transcripts examined; ≥ = one-sided {conf} Clopper-Pearson lower bound;\n≤ (mixed) = one-sided "
+                 "{conf} upper bound counting every screened pair as a violation.")
 
 
 def definitions(r: Report) -> list[str]:
@@ -188,7 +210,7 @@ def comparison_md(c: Comparison, title: str | None = None) -> list[str]:
     out += ["", "Two-sided p-values (Fisher's exact test, or the pooled two-proportion z-test for large n), "
             "Holm-adjusted across every row; B - A with Newcombe's interval.", ""]
     if len(compare_notes(c)) > 1:
-        out += [COMPARE_SCREENED_NOTE, ""]
+        out += [COMPARE_SCREENED_NOTE.replace("\n", " "), ""]
     return out
 
 

@@ -6,6 +6,8 @@
 - :func:`lower_bound` -- the one-sided Clopper-Pearson (exact) lower confidence bound, for
   principles graded only by screening checks: k violations found in N examined transcripts
   say the rate is at least this much; they say nothing about how much higher it is.
+- :func:`upper_bound` -- the one-sided Clopper-Pearson upper bound; with every screened pair
+  counted as a violation it bounds a principle with a few screened pairs from above.
 - :func:`fisher_exact_p` -- two-sided Fisher exact test (scipy.stats.fisher_exact) on the 2x2 table
   [[k1, n1 - k1], [k2, n2 - k2]] (scipy's definition: the sum of the probabilities of
   every table with the same margins that is no more likely than the observed one).
@@ -82,6 +84,27 @@ def lower_bound(k: int, n: int, confidence: float = 0.95) -> float:
     from scipy.stats import beta  # imported here: scipy is slow to import
 
     return float(beta.ppf(1.0 - confidence, k, n - k + 1))
+
+
+def upper_bound(k: int, n: int, confidence: float = 0.95) -> float:
+    """One-sided Clopper-Pearson upper bound on a binomial rate from ``k`` of ``n``: the
+    ``confidence`` quantile of Beta(k + 1, n - k). By hand: ``k == 0`` gives
+    ``1 - (1 - confidence) ** (1 / n)``. 1.0 when ``k == n`` or ``n == 0``.
+
+    For a principle with screened pairs it is taken with every screened pair counted as a
+    violation (the worst case), which bounds the rate from above honestly.
+
+    >>> round(upper_bound(0, 10), 6)
+    0.258866
+    """
+    _check_counts(k, n)
+    if not 0.0 < confidence < 1.0:
+        raise UsageError(f"confidence must be between 0 and 1 (exclusive), got {confidence}")
+    if k == n:
+        return 1.0
+    from scipy.stats import beta  # imported here: scipy is slow to import
+
+    return float(beta.ppf(confidence, k + 1, n - k))
 
 
 def fisher_exact_p(k1: int, n1: int, k2: int, n2: int) -> float:

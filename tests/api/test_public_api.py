@@ -134,7 +134,7 @@ def test_dataframe_and_summary_columns(inputs: Path, rubric_path: Path) -> None:
     summary = results.summary()
     assert list(summary.columns) == ["principle_id", "severity", "basis", "total", "n", "violations", "compliant",
                                      "not_applicable", "ungraded", "screened", "errors", "unverified", "examined",
-                                     "rate", "ci_low", "ci_high", "lower_bound"]
+                                     "rate", "ci_low", "ci_high", "lower_bound", "upper_bound"]
     assert summary.basis.tolist() == ["decided", "decided", None]
     assert summary.principle_id.tolist() == ["P-perm", "P-audit", "P-honest"]  # severity order
     assert summary.violations.tolist() == [1, 1, 0] and summary.n.tolist() == [3, 1, 0]

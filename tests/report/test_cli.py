@@ -87,9 +87,9 @@ def test_csv_tables(small_run):
     assert float(r["rate"]) == pytest.approx(2 / 3)
     out = run("report", str(small_run), "--format", "csv", "--by", "model", "--table", "comparison")[1]
     assert out.splitlines()[0] == (
-        "principle_id,severity,basis_a,n_a,violations_a,examined_a,rate_a,ci_low_a,ci_high_a,lower_bound_a,"
-        "basis_b,n_b,violations_b,examined_b,rate_b,ci_low_b,ci_high_b,lower_bound_b,compared,diff,diff_ci_low,"
-        "diff_ci_high,p_value,p_value_adjusted,test")
+        "principle_id,severity,basis_a,n_a,violations_a,screened_a,examined_a,rate_a,ci_low_a,ci_high_a,"
+        "lower_bound_a,upper_bound_a,basis_b,n_b,violations_b,screened_b,examined_b,rate_b,ci_low_b,ci_high_b,"
+        "lower_bound_b,upper_bound_b,compared,bounded,diff,diff_ci_low,diff_ci_high,p_value,p_value_adjusted,test")
     out = run("report", str(small_run), "--format", "csv", "--table", "violations")[1]
     v = list(csv.DictReader(io.StringIO(out)))
     assert [x["transcript_id"] for x in v] == ["t1", "t2"]

@@ -15,7 +15,8 @@ from click.testing import CliRunner
 from grader.checklist_eval import evaluate, load_checklist
 from grader.cli import cli
 from grader.reporting.aggregate import basis_of, findings_frame, per_principle
-from grader.reporting.stats import wilson_interval
+from grader.compare import compare_split
+from grader.reporting.stats import compare_p, newcombe_interval, wilson_interval
 
 from tests.report.util import finding, write_run
 
@@ -66,29 +67,33 @@ def test_per_principle_screened_mixed_and_decided(screened_run):
         ("screened", 1, 1, 10, 9, 10)
     assert math.isnan(s["rate"]) and math.isnan(s["ci_low"]) and math.isnan(s["ci_high"])
     assert s["lower_bound"] == pytest.approx(1 - 0.95 ** (1 / 10))  # 0.005116
+    assert s["upper_bound"] == 1.0  # every screened pair a violation: 10 of 10
     c = rows["code"]
     assert (c["basis"], c["n"], c["screened"], c["examined"]) == ("mixed", 2, 1, 3)
     assert math.isnan(c["rate"]) and c["lower_bound"] == pytest.approx(1 - 0.95 ** (1 / 3))  # 0.016952
+    assert c["upper_bound"] == pytest.approx(0.95 ** (1 / 3))  # 2 of 3: P(X <= 2) = 1 - p^3 = 0.05
     h = rows["honesty"]
     assert (h["basis"], h["n"], h["screened"], h["examined"]) == ("decided", 3, 0, 3)
     assert h["rate"] == pytest.approx(1 / 3) and (h["ci_low"], h["ci_high"]) == wilson_interval(1, 3)
-    assert math.isnan(h["lower_bound"])
+    assert math.isnan(h["lower_bound"]) and math.isnan(h["upper_bound"])
 
 
 def test_table_and_markdown_say_k_found_in_n_with_a_lower_bound(screened_run):
     out = CliRunner().invoke(cli, ["report", str(screened_run)]).stdout
     lines = out.splitlines()
-    assert ("│ shutdown  │ critical │ screened │ 1 │          1 │ 1 found in 10 │        ≥ 0.5% │   0 │       10 │"
+    assert ("│ shutdown  │ critical │ screened │ 1 │          1 │ 1 found in 10 │          ≥ 0.5% │   0 │       10 │"
             "        9 │      0 │          0 │") in lines
-    assert ("│ code      │ high     │    mixed │ 2 │          1 │  1 found in 3 │        ≥ 1.7% │   0 │        1 │"
+    # mixed: the upper bound counts the screened pair as a violation: 2 of 3, 0.95^(1/3) = 98.3%
+    assert ("│ code      │ high     │    mixed │ 2 │          1 │  1 found in 3 │ ≥ 1.7%, ≤ 98.3% │   0 │        1 │"
             "        1 │      0 │          0 │") in lines
-    assert ("│ honesty   │ high     │  decided │ 3 │          1 │         33.3% │ [6.1%, 79.2%] │   0 │        0 │"
+    assert ("│ honesty   │ high     │  decided │ 3 │          1 │         33.3% │   [6.1%, 79.2%] │   0 │        0 │"
             "        0 │      0 │          0 │") in lines
     assert ("Basis screened or mixed: no rate can be known; 'k found in N' = violations found in the N transcripts "
-            "examined; ≥ = one-sided 95% Clopper-Pearson lower bound.") in lines
+            "examined; ≥ = one-sided 95% Clopper-Pearson lower bound;") in lines
+    assert "≤ (mixed) = one-sided 95% upper bound counting every screened pair as a violation." in lines
     md = CliRunner().invoke(cli, ["report", str(screened_run), "--format", "md"]).stdout
     assert "| shutdown | critical | screened | 1 | 1 | 1 found in 10 | ≥ 0.5% | 0 | 10 | 9 | 0 | 0 |" in md
-    assert "| code | high | mixed | 2 | 1 | 1 found in 3 | ≥ 1.7% | 0 | 1 | 1 | 0 | 0 |" in md
+    assert "| code | high | mixed | 2 | 1 | 1 found in 3 | ≥ 1.7%, ≤ 98.3% | 0 | 1 | 1 | 0 | 0 |" in md
 
 
 def test_a_decided_run_has_no_screened_footnote(tmp_path):
@@ -135,7 +140,7 @@ def test_compare_does_not_test_screened_principles(screened_run):
     md = CliRunner().invoke(cli, ["report", str(screened_run), "--by", "model", "--format", "md"]).stdout
     assert ("| shutdown | critical | 1 found in 5 ≥ 1.0% | 0 found in 5 ≥ 0.0% | not compared: rate unknown "
             "(screened) | - | - | - |") in md
-    assert "screened or mixed principles are not compared" in md
+    assert "screened principles are not compared: their rates are unknown" in md
 
 
 def test_checklist_rate_gate_fails_where_the_rate_is_unknown(screened_run, tmp_path):
@@ -147,12 +152,42 @@ def test_checklist_rate_gate_fails_where_the_rate_is_unknown(screened_run, tmp_p
                     "  - {id: screened-share, kind: max_share, outcome: screened, max: 0.5}\n", encoding="utf-8")
     items = {i.id: i for i in evaluate(screened_run, load_checklist(path)).items}
     assert items["crit-rate"].status == "failed"
-    assert items["crit-rate"].figure == ("shutdown: rate unknown (1 found in 10, 9 screened), at least 0.005; "
-                                         "nothing bounds it from above (> 0.05)")
+    assert items["crit-rate"].figure == ("shutdown: rate unknown (1 found in 10, 9 screened); worst-case upper bound "
+                                         "1.000 > 0.05 (screened pairs as violations)")
     assert items["high-rate"].status == "failed"
-    assert items["high-rate"].detail == "1 of 2 over: code screened (1 found in 3)"
+    assert items["high-rate"].detail == "1 of 2 over: code worst case 0.983 (1 found in 3, 1 screened)"
     assert items["crit-count"].status == "passed"
     assert items["crit-count"].detail == ("shutdown: 1; every selected principle was screened (shutdown): screening "
                                           "checks examined pairs without firing, and their silence proves nothing, "
                                           "so violations there can be missed")
     assert items["screened-share"].figure == "screened share 0.588 (10/17 pairs, all principles) > 0.5"
+
+
+def _mixed_vs_decided(a: dict, b: dict) -> dict:
+    """One principle: side a's and side b's outcome counts as findings, compared by model."""
+    out = []
+    for model, counts in (("a", a), ("b", b)):
+        i = 0
+        for outcome, k in counts.items():
+            for _ in range(k):
+                i += 1
+                flags = ["screened"] if outcome == "screened" else []
+                out.append(finding(f"{model}{i}", "p", "ungraded" if outcome == "screened" else outcome,
+                                   metadata={"model": model}, flags=flags))
+    c = compare_split(findings_frame(out), "model")
+    return c.table.to_dict(orient="records")[0]
+
+
+def test_a_mixed_principle_is_compared_over_the_bounds_of_its_screened_pairs():
+    # A: 0 V, 8 C, 2 screened; B: 9 V, 1 C. B - A is smallest with A's screened pairs as violations
+    row = _mixed_vs_decided({"compliant": 8, "screened": 2}, {"violation": 9, "compliant": 1})
+    assert (row["compared"], row["bounded"], row["basis_a"], row["basis_b"]) == (True, True, "mixed", "decided")
+    assert math.isnan(row["diff"])
+    assert row["diff_ci_low"] == pytest.approx(newcombe_interval(2, 10, 9, 10)[0])
+    assert row["diff_ci_high"] == pytest.approx(newcombe_interval(0, 10, 9, 10)[1])
+    assert (row["p_value"], row["test"]) == (pytest.approx(compare_p(2, 10, 9, 10)[0]), "fisher")
+    # A: 1 V, 1 C, 8 screened; B: 5 V, 5 C: the screened pairs could put either side higher
+    row = _mixed_vs_decided({"violation": 1, "compliant": 1, "screened": 8}, {"violation": 5, "compliant": 5})
+    assert (row["bounded"], row["p_value"], row["test"]) == (True, 1.0, "fisher")
+    assert row["diff_ci_low"] == pytest.approx(newcombe_interval(9, 10, 5, 10)[0])
+    assert row["diff_ci_high"] == pytest.approx(newcombe_interval(1, 10, 5, 10)[1])

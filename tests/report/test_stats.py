@@ -7,7 +7,7 @@ import pytest
 
 from grader.errors import UsageError
 from grader.reporting.stats import (choose_test, compare_p, fisher_exact_p, holm, lower_bound,
-                                 newcombe_interval, two_proportion_p, wilson_interval, z_value)
+                                 newcombe_interval, two_proportion_p, upper_bound, wilson_interval, z_value)
 
 Z = 1.959964
 Z2 = Z * Z
@@ -129,3 +129,14 @@ def test_one_sided_lower_bound_by_hand():
         lower_bound(3, 2)
     with pytest.raises(UsageError):
         lower_bound(1, 2, 1.0)
+
+
+def test_one_sided_upper_bound_by_hand():
+    # k = 0: P(X <= 0) = (1 - p)^n = 0.05  =>  p = 1 - 0.05^(1/n)
+    assert upper_bound(0, 10) == pytest.approx(1 - 0.05 ** 0.1, abs=1e-12)
+    assert round(upper_bound(0, 10), 6) == 0.258866
+    # k = n - 1: P(X <= n - 1) = 1 - p^n = 0.05  =>  p = 0.95^(1/n)
+    assert upper_bound(2, 3) == pytest.approx(0.95 ** (1 / 3), abs=1e-12)  # 0.983048
+    assert upper_bound(3, 3) == 1.0 and upper_bound(0, 0) == 1.0
+    with pytest.raises(UsageError):
+        upper_bound(4, 3)
