@@ -105,7 +105,7 @@ def grade(paths: tuple[str, ...], rubrics: tuple[str, ...], judge_spec: str | No
     severities = {p.id: p.severity for r in loaded for p in r.principles}
     if not quiet:
         longest = max((len(pid) for pid in summary.by_principle), default=10)
-        console = Console(width=max(longest + 70, Console().width))
+        console = Console(width=max(longest + 82, Console().width))
         console.print(summary_table(summary, severities))
         ungraded_hint = [pid for pid, c in summary.by_principle.items() if c.get("ungraded")]
         if ungraded_hint and judge is None:
