@@ -138,8 +138,8 @@ class Results:
     def to_dataframe(self) -> "pd.DataFrame":
         """One row per finding. Columns: run_id, transcript_id, source_path, source_locator,
         principle_id, rubric_id, rubric_version, severity, outcome, method, check_ids,
-        flags, evidence, rationale, error, judge_model, unverified, then ``meta.<key>``
-        for each transcript metadata key.
+        flags, evidence, rationale, error, judge_model, unverified, screened, then
+        ``meta.<key>`` for each transcript metadata key.
 
         >>> df = results.to_dataframe()                            # doctest: +SKIP
         >>> df[df.outcome == "violation"][["transcript_id", "principle_id"]]  # doctest: +SKIP
@@ -150,9 +150,12 @@ class Results:
 
     def summary(self, by: Sequence[str] = (), confidence: float = 0.95) -> "pd.DataFrame":
         """Counts and violation rate per principle (and per ``by`` field, e.g. ``["model"]``):
-        principle_id, severity, total, n, violations, compliant, not_applicable, ungraded,
-        errors, unverified, rate, ci_low, ci_high. ``n = violations + compliant`` (the
-        graded pairs); ``rate = violations / n`` with a Wilson interval.
+        principle_id, severity, basis, total, n, violations, compliant, not_applicable,
+        ungraded, screened, errors, unverified, examined, rate, ci_low, ci_high, lower_bound,
+        upper_bound. ``n = violations + compliant`` (the graded pairs); ``rate = violations /
+        n`` with a Wilson interval where ``basis`` is ``decided``; where screening checks left
+        pairs unjudged (``screened``/``mixed``) the rate is NaN and ``lower_bound`` (and, for
+        ``mixed``, ``upper_bound``) bound it (see :func:`grader.reporting.aggregate.per_principle`).
 
         >>> results.summary()[["principle_id", "violations", "n", "rate"]]  # doctest: +SKIP
         """
