@@ -17,7 +17,8 @@ its silence proves nothing. With ``expect="compliant"``, a row with no violation
 examined pairs are screened is *screened*: examined, but neither contradicting nor
 consistent. When such rows exist the contradiction rate cannot be known: the result gives
 "k contradicting rows found in N examined" (N = graded + screened rows) with the one-sided
-Clopper-Pearson lower bound (``lower_bound``) and no rate or two-sided interval.
+Clopper-Pearson lower bound (``lower_bound``), the worst-case upper bound with every
+screened row counted as contradicting (``upper_bound``), and no rate or two-sided interval.
 
 Rows that could not be graded (every pair ungraded or error, or undetermined) and inputs
 that could not be read are counted separately, never silently dropped. The rate is
@@ -35,7 +36,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from .engine import Engine, GradeOptions
 from .errors import UsageError
-from .reporting.stats import lower_bound, wilson_interval
+from .reporting.stats import lower_bound, upper_bound, wilson_interval
 from .results import Finding, RunFolder
 from .rubric import Rubric, load_rubrics
 
@@ -95,6 +96,7 @@ class AuditResult:
     examples: tuple[AuditExample, ...] = field(default_factory=tuple)
     screened_rows: int = 0  # examined only by screening checks, none firing (expect=compliant)
     lower_bound: float | None = None  # one-sided, when screened rows leave the rate unknown
+    upper_bound: float | None = None  # one-sided, every screened row counted as contradicting
 
     @property
     def examined(self) -> int:
@@ -127,7 +129,7 @@ class AuditResult:
                 "contradicting": self.contradicting, "rate": self.rate, "ci_low": self.ci_low,
                 "ci_high": self.ci_high, "confidence": self.confidence, "max_rate": self.max_rate,
                 "failed": self.failed, "basis": self.basis, "screened_rows": self.screened_rows,
-                "examined": self.examined, "lower_bound": self.lower_bound, "ungraded_rows": self.ungraded_rows,
+                "examined": self.examined, "lower_bound": self.lower_bound, "upper_bound": self.upper_bound, "ungraded_rows": self.ungraded_rows,
                 "undetermined_rows": self.undetermined_rows, "input_errors": self.input_errors,
                 "ungraded_pairs": self.ungraded_pairs, "error_pairs": self.error_pairs,
                 "per_principle": [p.to_dict() for p in self.per_principle],
@@ -194,11 +196,12 @@ def analyse(findings: Iterable[Finding | Mapping[str, Any]], expect: str, *, inp
     low: float | None
     high: float | None
     low, high = wilson_interval(k, graded, confidence)
-    bound = None
+    bound = worst = None
     rate = (k / graded) if graded else None
-    if screened:  # the rate is unknown: k found in graded + screened rows, a lower bound only
+    if screened:  # the rate is unknown: k found in graded + screened rows, bounds only
         low = high = rate = None
         bound = lower_bound(k, graded + screened, confidence)
+        worst = upper_bound(k + screened, graded + screened, confidence)
 
     tallies: dict[str, Counter] = defaultdict(Counter)
     severity: dict[str, str] = {}
@@ -221,7 +224,7 @@ def analyse(findings: Iterable[Finding | Mapping[str, Any]], expect: str, *, inp
         max_rate=max_rate, ungraded_rows=counts["ungraded"], undetermined_rows=counts["undetermined"],
         input_errors=input_errors, ungraded_pairs=pair_counts["ungraded"], error_pairs=pair_counts["error"],
         per_principle=per, examples=tuple(_example(t, rows[t], expect) for t in picked),
-        screened_rows=screened, lower_bound=bound)
+        screened_rows=screened, lower_bound=bound, upper_bound=worst)
 
 
 def _rubrics(rubrics: Sequence[Rubric | str | Path] | None, principles: Sequence[str] | None) -> list[Rubric]:

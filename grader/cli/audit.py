@@ -40,8 +40,8 @@ def _summary_lines(r: AuditResult) -> list[str]:
             f"rows: {r.rows} read, {r.examined} examined ({r.graded} graded, {r.screened_rows} screened), "
             f"{r.contradicting} contradict --expect {r.expect}",
             f"contradiction rate unknown: {r.contradicting} found in {r.examined} rows, at least {_pct(r.lower_bound)} "
-            f"({r.confidence * 100:g}% one-sided lower bound); lower bound {'>' if r.failed else '<='} --max-rate "
-            f"{_pct(r.max_rate)}: {verdict}",
+            f"and at most {_pct(r.upper_bound)} counting screened rows as contradicting ({r.confidence * 100:g}% "
+            f"one-sided bounds); lower bound {'>' if r.failed else '<='} --max-rate {_pct(r.max_rate)}: {verdict}",
             f"{r.screened_rows} row(s) screened: only screening checks examined them and none fired (their silence "
             "proves nothing; grade with a judge to know the rate)",
         ] + _skipped(r) + [f"run folder: {r.run_dir}"]

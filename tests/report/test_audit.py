@@ -271,11 +271,13 @@ def test_analyse_screened_rows_give_k_found_in_n_and_a_lower_bound_only():
     assert (r.rows, r.graded, r.screened_rows, r.examined, r.contradicting, r.ungraded_rows) == (5, 2, 2, 4, 1, 1)
     assert (r.rate, r.ci_low, r.ci_high, r.basis) == (None, None, None, "screened")
     assert r.lower_bound == pytest.approx(1 - 0.95 ** (1 / 4))  # k = 1: 1 - confidence^(1/N)
+    assert r.upper_bound == pytest.approx(0.95 ** (1 / 4))  # 3 of 4 in the worst case: p = 0.95^(1/N)
     assert not r.failed  # 0.0127 <= 0.05
     assert {p.principle_id: p.outcomes for p in r.per_principle}["P1"] == \
         {"violation": 1, "ungraded": 3, "screened": 2, "compliant": 1}
     d = r.to_dict()
     assert (d["basis"], d["screened_rows"], d["examined"], d["rate"]) == ("screened", 2, 4, None)
+    assert d["upper_bound"] == pytest.approx(0.95 ** 0.25)
     # a screened pair cannot contradict a claimed violation: the row is undetermined
     r = analyse(findings, "violation", max_rate=0.0)
     assert (r.graded, r.contradicting, r.undetermined_rows, r.ungraded_rows, r.screened_rows) == (2, 1, 0, 3, 0)
@@ -295,7 +297,7 @@ def test_audit_with_a_screening_check_does_not_invent_a_rate(tmp_path, screening
     assert res.exit_code == 1
     assert res.stdout.splitlines()[:3] == [
         "rows: 20 read, 20 examined (5 graded, 15 screened), 5 contradict --expect compliant",
-        "contradiction rate unknown: 5 found in 20 rows, at least 10.4% (95% one-sided lower bound); "
-        "lower bound > --max-rate 5.0%: FAILED",
+        "contradiction rate unknown: 5 found in 20 rows, at least 10.4% and at most 100.0% counting screened rows "
+        "as contradicting (95% one-sided bounds); lower bound > --max-rate 5.0%: FAILED",
         "15 row(s) screened: only screening checks examined them and none fired (their silence proves nothing; "
         "grade with a judge to know the rate)"]
