@@ -104,13 +104,16 @@ def main() -> None:
         outcomes[name][row["outcome"]] += 1
         if "exempt" in (row.get("flags") or []):
             outcomes[name]["exempt"] += 1
+        if row["outcome"] == "ungraded" and "screened" in (row.get("flags") or []):
+            outcomes[name]["screened"] += 1  # code outside what code security decides (not parsed Python)
     print(f"rubric: {rubric} ({len(principles)} principles)")
-    print(f"{'file':<22} {'rows':>5} {'violation':>10} {'exempt':>8} {'compliant':>10} {'n/a':>5} {'error':>6}")
+    print(f"{'file':<22} {'rows':>5} {'violation':>10} {'exempt':>8} {'compliant':>10} {'n/a':>5} {'screened':>8} "
+          f"{'error':>6}")
     for name in FILES:
         c = outcomes[name]
         n = sum(c[k] for k in ("violation", "compliant", "not_applicable", "ungraded", "error"))
         print(f"{name:<22} {n:>5} {c['violation'] / n:>10.3f} {c['exempt'] / n:>8.3f} "
-              f"{c['compliant'] / n:>10.3f} {c['not_applicable']:>5} {c['error']:>6}")
+              f"{c['compliant'] / n:>10.3f} {c['not_applicable']:>5} {c['screened']:>8} {c['error']:>6}")
     n_rows = len(transcripts)
     g, b = min(grader_times), min(bandit_times)
     print(f"grader (full deterministic pass, {len(principles)} principles): {n_rows} rows in {g:.2f}s = "

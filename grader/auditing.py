@@ -12,10 +12,19 @@ Each row (transcript) of the data set is graded, then classified against the cla
   not_applicable) and none found one. A row with no violation but some ungraded or errored
   principles is *undetermined* (a violation may hide there) and is not counted as graded.
 
+A pair flagged ``screened`` (only screening checks examined it, none fired) is ungraded:
+its silence proves nothing. With ``expect="compliant"``, a row with no violation whose only
+examined pairs are screened is *screened*: examined, but neither contradicting nor
+consistent. When such rows exist the contradiction rate cannot be known: the result gives
+"k contradicting rows found in N examined" (N = graded + screened rows) with the one-sided
+Clopper-Pearson lower bound (``lower_bound``), the worst-case upper bound with every
+screened row counted as contradicting (``upper_bound``), and no rate or two-sided interval.
+
 Rows that could not be graded (every pair ungraded or error, or undetermined) and inputs
 that could not be read are counted separately, never silently dropped. The rate is
 contradicting / graded rows with a Wilson interval; the audit fails when the interval's
-lower bound exceeds ``max_rate`` (or when no row could be graded at all).
+lower bound (for screened rows, the one-sided lower bound) exceeds ``max_rate`` (or when no
+row could be examined at all).
 """
 from __future__ import annotations
 
@@ -28,7 +37,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from .engine import Engine, GradeOptions
 from .errors import UsageError
-from .reporting.stats import wilson_interval
+from .reporting.stats import lower_bound, upper_bound, wilson_interval
 from .results import Finding, RunFolder
 from .rubric import Rubric, load_rubrics
 
@@ -54,7 +63,8 @@ class AuditExample:
 
 @dataclass(frozen=True)
 class PrincipleTally:
-    """Outcome counts of one principle over the audited rows."""
+    """Outcome counts of one principle over the audited rows (``screened``: of the
+    ``ungraded`` pairs, those only screening checks examined)."""
 
     principle_id: str
     severity: str
@@ -73,9 +83,9 @@ class AuditResult:
     rows: int  # transcripts read (graded or not)
     graded: int
     contradicting: int
-    rate: float | None
-    ci_low: float
-    ci_high: float
+    rate: float | None  # None when nothing was graded or when screened rows leave it unknown
+    ci_low: float | None  # the Wilson interval (None when the rate is unknown)
+    ci_high: float | None
     confidence: float
     max_rate: float
     ungraded_rows: int  # every pair ungraded or error
@@ -86,12 +96,28 @@ class AuditResult:
     per_principle: tuple[PrincipleTally, ...]
     examples: tuple[AuditExample, ...] = field(default_factory=tuple)
     skipped: int = 0  # files the folder walk passed over (not transcripts; not errors)
+    screened_rows: int = 0  # examined only by screening checks, none firing (expect=compliant)
+    lower_bound: float | None = None  # one-sided, when screened rows leave the rate unknown
+    upper_bound: float | None = None  # one-sided, every screened row counted as contradicting
+
+    @property
+    def examined(self) -> int:
+        """Rows some check or judge read to an answer: graded plus screened rows."""
+        return self.graded + self.screened_rows
+
+    @property
+    def basis(self) -> str:
+        """``decided`` (a rate with a two-sided interval) or ``screened`` (k found in N)."""
+        return "screened" if self.screened_rows else "decided"
 
     @property
     def failed(self) -> bool:
         """The contradiction rate's lower bound exceeds ``max_rate``, or no row could be
-        graded (an audit that checked nothing cannot vouch for the data)."""
-        return self.graded == 0 or self.ci_low > self.max_rate
+        examined (an audit that checked nothing cannot vouch for the data)."""
+        if self.examined == 0:
+            return True
+        low = self.lower_bound if self.screened_rows else self.ci_low
+        return bool(low is not None and low > self.max_rate)
 
     @property
     def exit_code(self) -> int:
@@ -104,7 +130,8 @@ class AuditResult:
         return {"expect": self.expect, "run_dir": self.run_dir, "rows": self.rows, "graded": self.graded,
                 "contradicting": self.contradicting, "rate": self.rate, "ci_low": self.ci_low,
                 "ci_high": self.ci_high, "confidence": self.confidence, "max_rate": self.max_rate,
-                "failed": self.failed, "ungraded_rows": self.ungraded_rows,
+                "failed": self.failed, "basis": self.basis, "screened_rows": self.screened_rows,
+                "examined": self.examined, "lower_bound": self.lower_bound, "upper_bound": self.upper_bound, "ungraded_rows": self.ungraded_rows,
                 "undetermined_rows": self.undetermined_rows, "input_errors": self.input_errors,
                 "ungraded_pairs": self.ungraded_pairs, "error_pairs": self.error_pairs,
                 "per_principle": [p.to_dict() for p in self.per_principle],
@@ -112,10 +139,13 @@ class AuditResult:
                 **({"skipped_inputs": self.skipped} if self.skipped else {})}
 
 
-def _row_status(outcomes: Sequence[str], expect: str) -> str:
-    """``contradicts``, ``consistent``, ``ungraded`` or ``undetermined`` for one row."""
+def _row_status(outcomes: Sequence[str], expect: str, screened: bool = False) -> str:
+    """``contradicts``, ``consistent``, ``screened``, ``ungraded`` or ``undetermined`` for one
+    row; ``screened``: some pair of the row is flagged screened."""
     has_violation = "violation" in outcomes
     if not any(o in GRADED for o in outcomes):
+        if expect == "compliant" and screened and "error" not in outcomes:
+            return "screened"
         return "ungraded"
     if expect == "compliant":
         if has_violation:
@@ -159,11 +189,22 @@ def analyse(findings: Iterable[Finding | Mapping[str, Any]], expect: str, *, inp
     for f in findings:
         f = f if isinstance(f, Finding) else Finding.from_dict(f)
         rows[f.transcript_id].append(f)
-    status = {tid: _row_status([f.outcome for f in fs], expect) for tid, fs in rows.items()}
+    status = {tid: _row_status([f.outcome for f in fs], expect,
+                               any(f.outcome == "ungraded" and "screened" in f.flags for f in fs))
+              for tid, fs in rows.items()}
     counts = Counter(status.values())
     graded = counts["contradicts"] + counts["consistent"]
     k = counts["contradicts"]
+    screened = counts["screened"]
+    low: float | None
+    high: float | None
     low, high = wilson_interval(k, graded, confidence)
+    bound = worst = None
+    rate = (k / graded) if graded else None
+    if screened:  # the rate is unknown: k found in graded + screened rows, bounds only
+        low = high = rate = None
+        bound = lower_bound(k, graded + screened, confidence)
+        worst = upper_bound(k + screened, graded + screened, confidence)
 
     tallies: dict[str, Counter] = defaultdict(Counter)
     severity: dict[str, str] = {}
@@ -172,6 +213,8 @@ def analyse(findings: Iterable[Finding | Mapping[str, Any]], expect: str, *, inp
     for tid, fs in rows.items():
         for f in fs:
             tallies[f.principle_id][f.outcome] += 1
+            if f.outcome == "ungraded" and "screened" in f.flags:
+                tallies[f.principle_id]["screened"] += 1  # of the ungraded, those only screened
             severity.setdefault(f.principle_id, f.severity)
             pair_counts[f.outcome] += 1
             if status[tid] == "contradicts" and (expect == "violation" or f.outcome == "violation"):
@@ -180,10 +223,11 @@ def analyse(findings: Iterable[Finding | Mapping[str, Any]], expect: str, *, inp
     picked = [tid for tid in rows if status[tid] == "contradicts"][:max(0, examples)]
     return AuditResult(
         expect=expect, run_dir=run_dir, rows=len(rows), graded=graded, contradicting=k,
-        rate=(k / graded) if graded else None, ci_low=low, ci_high=high, confidence=confidence,
+        rate=rate, ci_low=low, ci_high=high, confidence=confidence,
         max_rate=max_rate, ungraded_rows=counts["ungraded"], undetermined_rows=counts["undetermined"],
         input_errors=input_errors, ungraded_pairs=pair_counts["ungraded"], error_pairs=pair_counts["error"],
-        per_principle=per, examples=tuple(_example(t, rows[t], expect) for t in picked))
+        per_principle=per, examples=tuple(_example(t, rows[t], expect) for t in picked),
+        screened_rows=screened, lower_bound=bound, upper_bound=worst)
 
 
 def _rubrics(rubrics: Sequence[Rubric | str | Path] | None, principles: Sequence[str] | None) -> list[Rubric]:

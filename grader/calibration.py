@@ -9,6 +9,10 @@ Labels (see :mod:`grader.calibrate_labels`) are joined with findings on
   ``not_applicable="exclude"`` these pairs are left out of the table instead. Either way
   they are counted (``not_applicable``);
 - ``ungraded`` and ``error`` -> no prediction: left out of the table and counted.
+  ``screened`` counts the ungraded pairs only screening checks examined (none fired), and
+  ``screened_violations`` those of them a human labelled ``violation``: violations the
+  screening checks missed, which only a judge (or a person) can find. A screened pair is
+  never a compliant prediction: the checks' silence there proves nothing.
 
 A ``*`` label is compared with the transcript-level outcome over every principle the run
 graded for that transcript: ``violation`` if any pair is a violation; otherwise ``error``
@@ -55,6 +59,8 @@ class Agreement:
     ungraded: int = 0
     errors: int = 0
     missing: int = 0
+    screened: int = 0
+    screened_violations: int = 0
 
     @property
     def n(self) -> int:
@@ -65,7 +71,8 @@ class Agreement:
         d: dict[str, Any] = {"n": self.n, "labels": self.labels,
                              "confusion": {c: getattr(self.confusion, c) for c in CELLS},
                              "not_applicable": self.not_applicable, "ungraded": self.ungraded,
-                             "errors": self.errors, "missing": self.missing}
+                             "errors": self.errors, "missing": self.missing, "screened": self.screened,
+                             "screened_violations": self.screened_violations}
         for m in METRICS:
             d[m] = finite_or_none(self.metrics[m])
             lo, hi = self.intervals[m]
@@ -118,10 +125,12 @@ def _prediction(outcome: str, na_policy: str) -> str | None:
 class _Group:
     def __init__(self) -> None:
         self.labels = self.na = self.ungraded = self.errors = self.missing = 0
+        self.screened = self.screened_violations = 0
         self.cells: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(4))
 
-    def add(self, label: Label, outcome: str | None, na_policy: str) -> bool:
-        """Record one label against the grader's outcome (None: not in the run); True if compared."""
+    def add(self, label: Label, outcome: str | None, na_policy: str, screened: bool = False) -> bool:
+        """Record one label against the grader's outcome (None: not in the run); True if
+        compared. ``screened``: the pair is ungraded and flagged screened."""
         self.labels += 1
         if outcome is None:
             self.missing += 1
@@ -130,6 +139,9 @@ class _Group:
             self.na += 1
         elif outcome == "ungraded":
             self.ungraded += 1
+            if screened:
+                self.screened += 1
+                self.screened_violations += label.label == "violation"
         elif outcome == "error":
             self.errors += 1
         pred = _prediction(outcome, na_policy)
@@ -144,7 +156,7 @@ class _Group:
         conf = Confusion(*(int(x) for x in total))
         intervals = bootstrap_intervals(clusters, n_boot, stream_seed(seed, key), confidence)
         return Agreement(key, conf, metrics(conf), intervals, self.labels, self.na, self.ungraded,
-                         self.errors, self.missing)
+                         self.errors, self.missing, self.screened, self.screened_violations)
 
 
 def _findings(source: Any) -> tuple[list[Finding], str | None, str | None]:
@@ -175,11 +187,14 @@ def calibrate(run_dir_or_findings: "str | Path | Iterable[Finding | Mapping[str,
     findings, run_dir, run_id = _findings(run_dir_or_findings)
 
     pair_outcome: dict[tuple[str, str], str] = {}
+    screened: set[tuple[str, str]] = set()
     by_transcript: dict[str, list[str]] = defaultdict(list)
     for f in findings:
         if f.pair in pair_outcome:
             continue
         pair_outcome[f.pair] = f.outcome
+        if f.outcome == "ungraded" and "screened" in f.flags:
+            screened.add(f.pair)
         by_transcript[f.transcript_id].append(f.outcome)
 
     groups: dict[str, _Group] = defaultdict(_Group)
@@ -195,8 +210,8 @@ def calibrate(run_dir_or_findings: "str | Path | Iterable[Finding | Mapping[str,
         else:
             labelled_pairs.add(lab.pair)
             outcome = pair_outcome.get(lab.pair)
-        groups[lab.principle_id].add(lab, outcome, not_applicable)
-        overall.add(lab, outcome, not_applicable)
+        groups[lab.principle_id].add(lab, outcome, not_applicable, lab.pair in screened)
+        overall.add(lab, outcome, not_applicable, lab.pair in screened)
         if outcome is None and len(unmatched) < 5:
             unmatched.append(f"{lab.where}: {lab.transcript_id} / {lab.principle_id}")
 
@@ -206,7 +221,8 @@ def calibrate(run_dir_or_findings: "str | Path | Iterable[Finding | Mapping[str,
     counts = {
         "labels": len(label_set.labels), "duplicate_labels": label_set.duplicates,
         "compared": total.n, "labelled_not_applicable": total.not_applicable,
-        "labelled_ungraded": total.ungraded, "labelled_error": total.errors,
+        "labelled_ungraded": total.ungraded, "labelled_screened": total.screened,
+        "labelled_screened_violations": total.screened_violations, "labelled_error": total.errors,
         "labels_without_findings": total.missing,
         "findings": len(pair_outcome),
         "findings_without_labels": sum(1 for p in pair_outcome if p not in labelled_pairs),

@@ -9,11 +9,18 @@ principle in the run. A selector that matches nothing in the run fails the gate 
 
 - ``max_violations``: total violations over the selection <= ``max`` (``verified_only``
   leaves out violations whose evidence could not be verified). A pure count: it says in its
-  detail which selected principles had no graded pair, and a severity with no principle in
-  the run passes with that said; coverage is what ``min_graded`` gates check.
+  detail which selected principles had no graded pair and which were only screened (pairs
+  that screening checks examined without firing: violations there can be missed), and a
+  severity with no principle in the run passes with that said; coverage is what
+  ``min_graded`` gates check.
 - ``max_rate``: violations / graded <= ``max``, judged on the Wilson upper bound at
   ``confidence`` (default 0.95) unless ``bound: estimate``; ``per`` principle (default),
   severity (pooled) or all (pooled). No graded pair: the upper bound is 1, the gate fails.
+  A group with screened pairs (basis screened or mixed) has no knowable rate: it is judged in
+  the worst case, every screened pair counted as a violation (the one-sided Clopper-Pearson
+  upper bound at ``confidence``, or that worst-case rate with ``bound: estimate``). A group
+  with only screened silence is bounded by 1 and fails; a few screened pairs among many
+  decided ones can pass.
 - ``min_graded``: every selected principle has at least ``min`` graded transcripts.
 - ``max_share``: (pairs with the outcome(s)) / (all selected pairs) <= ``max``;
   ``unverified`` counts violations with unverified evidence; ``input_error`` is
@@ -37,10 +44,11 @@ import pandas as pd
 
 from .checklist_eval import Checklist, ChecklistItem, RunData, Signoff, load_calibration
 from .reporting.aggregate import per_principle
-from .reporting.stats import wilson_interval
+from .reporting.stats import upper_bound, wilson_interval
 
 SHARE_COLUMNS = {"error": "errors", "ungraded": "ungraded", "not_applicable": "not_applicable",
-                 "unverified": "unverified"}
+                 "unverified": "unverified", "screened": "screened"}
+UNKNOWN_RATE = ("screened", "mixed")
 
 
 @dataclass(frozen=True)
@@ -111,7 +119,15 @@ def _max_violations(gate: Mapping[str, Any], ctx: GateContext) -> ChecklistItem:
     parts = [", ".join(f"{pid}: {int(c)}" for pid, c in zip(rows["principle_id"], counts) if c)]
     if unverified and not gate.get("verified_only"):
         parts.append(f"{unverified} with unverified evidence, flagged for review")
-    blind = [str(pid) for pid, n in zip(rows["principle_id"], rows["n"]) if n == 0]
+    blind = [str(pid) for pid, n, b in zip(rows["principle_id"], rows["n"], rows["basis"])
+             if n == 0 and b not in UNKNOWN_RATE]
+    screened = [str(pid) for pid, b in zip(rows["principle_id"], rows["basis"]) if b in UNKNOWN_RATE]
+    if screened:
+        which = "every selected principle was" if len(screened) == len(rows) else \
+            f"{len(screened)} of {len(rows)} selected principles were"
+        shown = ", ".join(screened[:5]) + (", ..." if len(screened) > 5 else "")
+        parts.append(f"{which} screened ({shown}): screening checks examined pairs without firing, and their "
+                     "silence proves nothing, so violations there can be missed")
     if blind:
         which = "no selected principle had a" if len(blind) == len(rows) else \
             f"{len(blind)} of {len(rows)} selected principles had no"
@@ -121,13 +137,22 @@ def _max_violations(gate: Mapping[str, Any], ctx: GateContext) -> ChecklistItem:
     return _item(gate, ok, figure, detail)
 
 
-def _rate_groups(rows: pd.DataFrame, per: str) -> list[tuple[str, int, int]]:
+def _rate_groups(rows: pd.DataFrame, per: str) -> list[tuple[str, int, int, int]]:
+    """(name, violations, graded, screened) per group; a group with screened pairs has no
+    knowable rate."""
+    cols = ["violations", "n", "screened"]
     if per == "principle":
-        return [(str(p), int(v), int(n)) for p, v, n in zip(rows["principle_id"], rows["violations"], rows["n"])]
+        return [(str(p), int(v), int(n), int(s))
+                for p, v, n, s in zip(rows["principle_id"], rows["violations"], rows["n"], rows["screened"])]
     if per == "severity":
-        g = rows.groupby("severity", sort=False)[["violations", "n"]].sum()
-        return [(f"severity {s}", int(r["violations"]), int(r["n"])) for s, r in g.iterrows()]
-    return [("pooled", int(rows["violations"].sum()), int(rows["n"].sum()))]
+        g = rows.groupby("severity", sort=False)[cols].sum()
+        return [(f"severity {s}", int(r["violations"]), int(r["n"]), int(r["screened"])) for s, r in g.iterrows()]
+    return [("pooled", int(rows["violations"].sum()), int(rows["n"].sum()), int(rows["screened"].sum()))]
+
+
+def _worst(v: int, n: int, s: int, bound: str, conf: float) -> float:
+    """The group's worst case: every screened pair a violation."""
+    return upper_bound(v + s, n + s, conf) if bound == "upper" else (v + s) / (n + s)
 
 
 def _max_rate(gate: Mapping[str, Any], ctx: GateContext) -> ChecklistItem:
@@ -138,14 +163,20 @@ def _max_rate(gate: Mapping[str, Any], ctx: GateContext) -> ChecklistItem:
     conf = float(gate.get("confidence", 0.95))
     limit = float(gate["max"])
     what = "upper bound" if bound == "upper" else "rate"
-    judged: list[tuple[float, str, int, int]] = []
-    for name, v, n in _rate_groups(rows, gate.get("per", "principle")):
-        value = (wilson_interval(v, n, conf)[1] if bound == "upper" else v / n) if n else math.inf
-        judged.append((value, name, v, n))
+    judged: list[tuple[float, str, int, int, int]] = []
+    for name, v, n, s in _rate_groups(rows, gate.get("per", "principle")):
+        if s:  # screened pairs: the rate is unknown, judged in the worst case
+            value = _worst(v, n, s, bound, conf)
+        else:
+            value = (wilson_interval(v, n, conf)[1] if bound == "upper" else v / n) if n else math.inf
+        judged.append((value, name, v, n, s))
     judged.sort(key=lambda x: (-x[0], x[1]))
     failing = [j for j in judged if j[0] > limit]
-    value, name, v, n = judged[0]
-    if n == 0:
+    value, name, v, n, s = judged[0]
+    if s:
+        figure = (f"{name}: rate unknown ({v} found in {n + s}, {s} screened); worst-case {what} "
+                  f"{_fmt(value)} {'>' if value > limit else '<='} {gate['max']} (screened pairs as violations)")
+    elif n == 0:
         figure = f"{name}: no graded pairs, nothing bounds the rate (> {gate['max']})"
     else:
         figure = f"{name} {what} {_fmt(value)} {'>' if value > limit else '<='} {gate['max']} ({v}/{n} violations)"
@@ -154,7 +185,9 @@ def _max_rate(gate: Mapping[str, Any], ctx: GateContext) -> ChecklistItem:
     detail = ""
     if failing:
         detail = f"{len(failing)} of {len(judged)} over: " + ", ".join(
-            f"{nm} {'no graded pairs' if nn == 0 else _fmt(val) + f' ({vv}/{nn})'}" for val, nm, vv, nn in failing)
+            f"{nm} " + (f"worst case {_fmt(val)} ({vv} found in {nn + ss}, {ss} screened)" if ss else
+                        'no graded pairs' if nn == 0 else _fmt(val) + f' ({vv}/{nn})')
+            for val, nm, vv, nn, ss in failing)
     elif len(judged) > 1:
         detail = f"{len(judged)} groups ({label}), Wilson interval at {conf:g} confidence"
     return _item(gate, not failing, figure, detail)

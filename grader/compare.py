@@ -7,6 +7,22 @@ Newcombe's interval, a two-sided p-value (Fisher's exact test, or the pooled two
 z-test for large n: see :func:`grader.reporting.stats.choose_test`) and the Holm-adjusted
 p-value. The Holm family is every row of the table that has a test (both groups graded at
 least one transcript), so ``--by`` groups widen the family rather than each getting its own.
+
+Screened pairs (see :func:`grader.reporting.aggregate.basis_of`) make a rate unknown:
+
+- a principle *screened* on either side (no pair decided compliant) is not compared: a
+  difference in what screening checks catch (one model's actions take shapes the detectors
+  know, the other's do not) is not a difference in rates, and comparing the one-sided lower
+  bounds would not be honest either: their difference bounds nothing. The row keeps each
+  side's "k found in N" and bounds, ``compared`` is False and it has no difference, no test
+  and no p-value (it stays out of the Holm family);
+- a principle *mixed* on a side (some pairs decided, a few only screened) is compared over
+  bounds (``bounded`` True): every screened pair is set to compliant on one side and to a
+  violation on the other, both ways. ``diff`` is unknown (NaN); ``diff_ci_low`` is
+  Newcombe's lower limit where B - A is smallest (A's screened pairs violations, B's
+  compliant) and ``diff_ci_high`` the upper limit where it is largest. The p-value is the
+  test's in the least favourable of the two settings for the direction both agree on, and
+  1.0 when they disagree on the direction (the data cannot tell which side is higher).
 """
 from __future__ import annotations
 
@@ -21,11 +37,14 @@ from .errors import UsageError
 from .reporting.aggregate import group_column, per_principle, with_groups, findings_frame, _sev_rank
 from .reporting.stats import compare_p, holm, newcombe_interval
 
-SIDE_COLUMNS = ("n", "violations", "rate", "ci_low", "ci_high")
+SIDE_COLUMNS = ("basis", "n", "violations", "screened", "examined", "rate", "ci_low", "ci_high", "lower_bound",
+                "upper_bound")
 #: Columns of a comparison table after the ``by`` fields, in order.
 COMPARE_COLUMNS = (["principle_id", "severity"] + [f"{c}_a" for c in SIDE_COLUMNS]
                    + [f"{c}_b" for c in SIDE_COLUMNS]
-                   + ["diff", "diff_ci_low", "diff_ci_high", "p_value", "p_value_adjusted", "test"])
+                   + ["compared", "bounded", "diff", "diff_ci_low", "diff_ci_high", "p_value", "p_value_adjusted",
+                      "test"])
+UNKNOWN_RATE = ("screened", "mixed")
 
 
 @dataclass(frozen=True)
@@ -47,6 +66,7 @@ def compare_tables(a: pd.DataFrame, b: pd.DataFrame, by: Sequence[str] = (), met
     """Merge two :func:`per_principle` tables (same ``by`` columns) into a comparison table.
 
     A principle present on one side only counts as 0 graded on the other (no test: NaN p).
+    A principle screened (or mixed) on either side is not compared (``compared`` False).
     """
     keys = list(by) + ["principle_id"]
     left = a[keys + ["severity"] + list(SIDE_COLUMNS)]
@@ -54,13 +74,38 @@ def compare_tables(a: pd.DataFrame, b: pd.DataFrame, by: Sequence[str] = (), met
     m = left.merge(right, on=keys, how="outer", suffixes=("_a", "_b"), sort=False)
     m["severity"] = m["severity_a"].where(m["severity_a"].notna(), m["severity_b"])
     for side in ("a", "b"):
-        for c in ("n", "violations"):
+        for c in ("n", "violations", "screened", "examined"):
             m[f"{c}_{side}"] = m[f"{c}_{side}"].fillna(0).astype(int)
-        m[f"ci_low_{side}"] = m[f"ci_low_{side}"].fillna(0.0)
-        m[f"ci_high_{side}"] = m[f"ci_high_{side}"].fillna(1.0)
-    diffs, lows, highs, ps, tests = [], [], [], [], []
-    for ka, na, kb, nb in zip(m["violations_a"], m["n_a"], m["violations_b"], m["n_b"]):
-        ka, na, kb, nb = int(ka), int(na), int(kb), int(nb)
+        basis = m[f"basis_{side}"].astype(object)
+        m[f"basis_{side}"] = basis.where(basis.notna(), None)
+        known = ~basis.isin(UNKNOWN_RATE)
+        m[f"ci_low_{side}"] = m[f"ci_low_{side}"].where(~known, m[f"ci_low_{side}"].fillna(0.0))
+        m[f"ci_high_{side}"] = m[f"ci_high_{side}"].where(~known, m[f"ci_high_{side}"].fillna(1.0))
+    m["compared"] = [ba != "screened" and bb != "screened" for ba, bb in zip(m["basis_a"], m["basis_b"])]
+    m["bounded"] = [bool(ok and (sa or sb)) for ok, sa, sb in zip(m["compared"], m["screened_a"], m["screened_b"])]
+    diffs: list[float] = []
+    lows: list[float] = []
+    highs: list[float] = []
+    ps: list[float] = []
+    tests: list[str | None] = []
+    for ka, na, kb, nb, sa, sb, ok in zip(m["violations_a"], m["n_a"], m["violations_b"], m["n_b"],
+                                          m["screened_a"], m["screened_b"], m["compared"]):
+        ka, na, kb, nb, sa, sb = int(ka), int(na), int(kb), int(nb), int(sa), int(sb)
+        if ok and (sa or sb):
+            d, lo, hi, p, test = _bounded(ka, na, sa, kb, nb, sb, method, confidence)
+            diffs.append(d)
+            lows.append(lo)
+            highs.append(hi)
+            ps.append(p)
+            tests.append(test)
+            continue
+        if not ok:
+            diffs.append(math.nan)
+            lows.append(math.nan)
+            highs.append(math.nan)
+            ps.append(math.nan)
+            tests.append(None)
+            continue
         diffs.append(kb / nb - ka / na if na and nb else math.nan)
         lo, hi = newcombe_interval(ka, na, kb, nb, confidence)
         lows.append(lo if na and nb else math.nan)
@@ -74,6 +119,27 @@ def compare_tables(a: pd.DataFrame, b: pd.DataFrame, by: Sequence[str] = (), met
     m["_sev"] = m["severity"].map(_sev_rank)
     m = m.sort_values(list(by) + ["_sev", "principle_id"], kind="stable")
     return m[list(by) + COMPARE_COLUMNS].reset_index(drop=True)
+
+
+def _bounded(ka: int, na: int, sa: int, kb: int, nb: int, sb: int, method: str,
+             confidence: float) -> tuple[float, float, float, float, str | None]:
+    """(diff, low, high, p, test) over the two extreme settings of the screened pairs (module
+    docstring). ``na``/``nb`` count graded pairs; the screened ones come on top."""
+    low_a, low_b = (ka + sa, na + sa), (kb, nb + sb)    # B - A smallest
+    high_a, high_b = (ka, na + sa), (kb + sb, nb + sb)  # B - A largest
+    if not (low_a[1] and low_b[1]):
+        return math.nan, math.nan, math.nan, math.nan, None
+    d_low = low_b[0] / low_b[1] - low_a[0] / low_a[1]
+    d_high = high_b[0] / high_b[1] - high_a[0] / high_a[1]
+    lo = newcombe_interval(*low_a, *low_b, confidence)[0]
+    hi = newcombe_interval(*high_a, *high_b, confidence)[1]
+    if d_low > 0:
+        p, test = compare_p(*low_a, *low_b, method)
+    elif d_high < 0:
+        p, test = compare_p(*high_a, *high_b, method)
+    else:  # the screened pairs could put either side higher
+        p, test = 1.0, compare_p(*low_a, *low_b, method)[1]
+    return math.nan, lo, hi, p, test
 
 
 def compare_runs(run_a: str | Path, run_b: str | Path, by: Sequence[str] = (), method: str = "auto",

@@ -79,10 +79,13 @@ class _Tally:
 
     def add(self, transcript_id: str, principle_id: str, outcome: str, flags: Iterable[str]) -> None:
         self.outcomes[outcome] += 1
-        self.by_principle.setdefault(principle_id, Counter())[outcome] += 1
+        counts = self.by_principle.setdefault(principle_id, Counter())
+        counts[outcome] += 1
         self.transcripts.add(transcript_id)
         for fl in flags:
             self.flags[fl] += 1
+            if fl == "screened" and outcome == "ungraded":
+                counts["screened"] += 1  # of the ungraded pairs, those only screening checks examined
 
 
 def versions() -> dict[str, str | None]:

@@ -12,6 +12,11 @@ from .results import Evidence
 from .rubric import Principle
 
 NO_JUDGE_HINT = "needs a judge: none configured (pass --judge openai:MODEL or anthropic:MODEL)"
+#: The flag of an ``ungraded`` pair that only screening checks examined, none firing: every
+#: reader leaves it out of ``n`` and counts it among the pairs the checks examined.
+SCREENED = "screened"
+SCREENED_REASON = ("screened: no violation found by the screening checks ({ids}); "
+                   "their silence proves nothing")
 
 
 @dataclass(frozen=True)
@@ -72,7 +77,12 @@ def from_checks(principle: Principle, results: Sequence[CheckResult],
                 check_error: str | None = None) -> PairOutcome | None:
     """The outcome the deterministic checks alone give, or None when no check applied
     (then only a judge can grade the pair). When a check crashed, a violation another
-    check found still stands (flagged for review); otherwise the pair is an error."""
+    check found still stands (flagged for review); otherwise the pair is an error.
+
+    A violation needs one check that fired. Silence is ``compliant`` only when every
+    check that applied decides its scope; when any of them only screens, the pair is
+    ``ungraded`` and flagged ``screened`` (also when the matches were exempt: an exempted
+    match says nothing about the rest of the transcript)."""
     ids = tuple(c.id for c in principle.checks) or tuple(r.check_id for r in results)
     fired = [r for r in results if r.fired]
     if check_error:
@@ -87,14 +97,24 @@ def from_checks(principle: Principle, results: Sequence[CheckResult],
         return PairOutcome("violation", "check", ids, _hit_evidence(fired),
                            "deterministic check fired: " + _hit_details(fired))
     exempt = [r for r in results if r.hits and r.exemption]
-    if exempt:
-        reasons = "; ".join(sorted({r.exemption for r in exempt if r.exemption}))
-        return PairOutcome("compliant", "check", ids, _hit_evidence(exempt),
-                           f"exempt: {reasons} (matched: {_hit_details(exempt)})", flags=("exempt",))
-    if not any(r.applicable for r in results):
+    applicable = [r for r in results if r.applicable or (r.hits and r.exemption)]
+    if not applicable:
         return None
+    reasons = "; ".join(sorted({r.exemption for r in exempt if r.exemption}))
+    exempt_note = f"exempt: {reasons} (matched: {_hit_details(exempt)})" if exempt else ""
+    screening = [r.check_id for r in applicable if not r.decides]
+    if screening:
+        # a screening check's silence (or its exempted matches) proves nothing about the
+        # rest of the transcript: only a judge can call the pair compliant
+        rationale = SCREENED_REASON.format(ids=", ".join(screening))
+        return PairOutcome("ungraded", "check", ids, _hit_evidence(exempt),
+                           rationale + (f" | {exempt_note}" if exempt else ""),
+                           flags=tuple(sorted({SCREENED} | ({"exempt"} if exempt else set()))))
+    if exempt:
+        return PairOutcome("compliant", "check", ids, _hit_evidence(exempt), exempt_note, flags=("exempt",))
     return PairOutcome("compliant", "check", ids, (),
-                       "no deterministic check found a trace of a violation")
+                       "no deterministic check found a trace of a violation; the checks that ran decide "
+                       "their scope")
 
 
 def decide(principle: Principle, results: Sequence[CheckResult], check_error: str | None,
@@ -103,9 +123,12 @@ def decide(principle: Principle, results: Sequence[CheckResult], check_error: st
 
     - a check error is an ``error`` (never a grade), unless another check of the principle
       fired: that violation stands, flagged ``needs_review``;
-    - without a judge verdict, the checks decide; if no check applied, the pair is
-      ``not_applicable`` when the principle has checks but no judge block, otherwise
-      ``ungraded`` with a hint;
+    - without a judge verdict, the checks decide: a check that fired makes a violation; the
+      silence of checks that all *decide* their scope (``basis``) makes the pair compliant;
+      when a *screening* check ran and none fired, the pair is ``ungraded`` flagged
+      ``screened`` (out of ``n``; reports give "k found in N" with a lower bound only);
+      if no check applied, the pair is ``not_applicable`` when the principle has checks
+      but no judge block, otherwise ``ungraded`` with a hint;
     - with a judge verdict and no check that fired, the judge decides;
     - a check that fired is kept even when the judge disagrees: the outcome stays
       ``violation``, both are recorded and the finding is flagged for review;
@@ -116,6 +139,10 @@ def decide(principle: Principle, results: Sequence[CheckResult], check_error: st
     if c is not None and c.outcome == "error":
         return c
     if judge is None:
+        if c is not None and SCREENED in c.flags:
+            why = "the judge was not asked about this pair" if judge_configured else \
+                (NO_JUDGE_HINT if principle.judge is not None else "the principle has no judge block")
+            return replace(c, rationale=f"{c.rationale}; {why}")
         if c is not None:
             return c
         if principle.checks and principle.judge is None:

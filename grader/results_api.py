@@ -43,17 +43,21 @@ def rubric_manifest(rubrics: Sequence["Rubric"]) -> list[dict[str, Any]]:
 def counts_of(findings: Iterable[Finding], n_input_errors: int,
               principle_ids: Sequence[str] = ()) -> dict[str, Any]:
     """The ``counts`` entry of run.json: transcripts, pairs, input errors, outcomes,
-    flags and outcomes per principle (every id of ``principle_ids`` appears, even unseen)."""
+    flags and outcomes per principle (every id of ``principle_ids`` appears, even unseen; a
+    principle's ``screened`` counts those of its ``ungraded`` pairs flagged ``screened``)."""
     outcomes: Counter[str] = Counter()
     flags: Counter[str] = Counter()
     by_principle: dict[str, Counter[str]] = {pid: Counter() for pid in principle_ids}
     transcripts: set[str] = set()
     for f in findings:
         outcomes[f.outcome] += 1
-        by_principle.setdefault(f.principle_id, Counter())[f.outcome] += 1
+        counts = by_principle.setdefault(f.principle_id, Counter())
+        counts[f.outcome] += 1
         transcripts.add(f.transcript_id)
         for fl in f.flags:
             flags[fl] += 1
+            if fl == "screened" and f.outcome == "ungraded":
+                counts["screened"] += 1  # of the ungraded pairs, those only screening checks examined
     return {"transcripts": len(transcripts), "pairs": sum(outcomes.values()), "input_errors": n_input_errors,
             "outcomes": dict(outcomes), "flags": dict(flags),
             "by_principle": {k: dict(v) for k, v in by_principle.items()}}
@@ -134,8 +138,8 @@ class Results:
     def to_dataframe(self) -> "pd.DataFrame":
         """One row per finding. Columns: run_id, transcript_id, source_path, source_locator,
         principle_id, rubric_id, rubric_version, severity, outcome, method, check_ids,
-        flags, evidence, rationale, error, judge_model, unverified, then ``meta.<key>``
-        for each transcript metadata key.
+        flags, evidence, rationale, error, judge_model, unverified, screened, then
+        ``meta.<key>`` for each transcript metadata key.
 
         >>> df = results.to_dataframe()                            # doctest: +SKIP
         >>> df[df.outcome == "violation"][["transcript_id", "principle_id"]]  # doctest: +SKIP
@@ -146,9 +150,12 @@ class Results:
 
     def summary(self, by: Sequence[str] = (), confidence: float = 0.95) -> "pd.DataFrame":
         """Counts and violation rate per principle (and per ``by`` field, e.g. ``["model"]``):
-        principle_id, severity, total, n, violations, compliant, not_applicable, ungraded,
-        errors, unverified, rate, ci_low, ci_high. ``n = violations + compliant`` (the
-        graded pairs); ``rate = violations / n`` with a Wilson interval.
+        principle_id, severity, basis, total, n, violations, compliant, not_applicable,
+        ungraded, screened, errors, unverified, examined, rate, ci_low, ci_high, lower_bound,
+        upper_bound. ``n = violations + compliant`` (the graded pairs); ``rate = violations /
+        n`` with a Wilson interval where ``basis`` is ``decided``; where screening checks left
+        pairs unjudged (``screened``/``mixed``) the rate is NaN and ``lower_bound`` (and, for
+        ``mixed``, ``upper_bound``) bound it (see :func:`grader.reporting.aggregate.per_principle`).
 
         >>> results.summary()[["principle_id", "violations", "n", "rate"]]  # doctest: +SKIP
         """

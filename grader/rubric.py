@@ -30,6 +30,7 @@ class CheckSpec:
     kind: str
     params: Mapping[str, Any] = field(default_factory=dict)
     description: str = ""
+    basis: str | None = None  # "decides" | "screens": overrides the kind's declaration
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,8 @@ def _principle(raw: Mapping[str, Any], rubric_id: str, version: str, file: str, 
     checks = []
     for i, c in enumerate(raw.get("checks", [])):
         validate_check_params(c["kind"], c.get("params", {}), file, f"{where}.checks[{i}]")
-        checks.append(CheckSpec(c["id"], c["kind"], dict(c.get("params", {})), c.get("description", "")))
+        checks.append(CheckSpec(c["id"], c["kind"], dict(c.get("params", {})), c.get("description", ""),
+                                c.get("basis")))
     judge = None
     if "judge" in raw:
         j = raw["judge"]

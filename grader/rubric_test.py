@@ -5,7 +5,9 @@ An example says which layer should decide it (``decided_by``):
 
 - ``check``: the deterministic checks alone must give ``expect``. A check that does not
   fire on a violating example, fires on a compliant one, or does not apply at all is a
-  disagreement.
+  disagreement. A compliant example whose checks only *screen* (their silence proves
+  nothing, so the pair stays ``ungraded``, flagged ``screened``) agrees when no check
+  fires: that silence is all the checks can be asked for.
 - ``judge`` (or unset): a check that fires on an example not expected to be a violation is a
   disagreement (the judge cannot overrule a fired check). Otherwise, without a judge the
   example is *not run* (it needs a judge), unless a check already decided it as a violation
@@ -23,7 +25,7 @@ from typing import Iterable, Mapping, Sequence
 from .checkrun import CheckRunner, CheckStage
 from .errors import InputError, RubricError
 from .judges.base import Judge, JudgeOutcome
-from .outcomes import PairOutcome, decide
+from .outcomes import SCREENED, PairOutcome, decide
 from .rubric import Example, Principle, Rubric
 from .transcripts.model import Transcript
 
@@ -177,6 +179,9 @@ def classify(principle: Principle, example: Example, stage: CheckStage,
     if decided_by == "check":
         if checks.outcome == example.expect:
             return result(AGREE, checks.outcome, checks.method)
+        if example.expect == "compliant" and SCREENED in checks.flags:
+            return result(AGREE, checks.outcome, checks.method,
+                          "screened: no check fired (the checks only screen, so the pair stays ungraded)")
         return result(DISAGREE, checks.outcome, checks.method, _check_disagreement(principle, example, checks))
     if checks.outcome == "violation" and example.expect != "violation":
         return result(DISAGREE, "violation", "check", f"expected {example.expect}, but {_fired_reason(checks)}")
@@ -203,7 +208,7 @@ def _check_disagreement(principle: Principle, example: Example, checks: PairOutc
         return "decided_by: check, but the principle has no checks"
     if checks.outcome == "violation":
         return f"expected {example.expect}, but {_fired_reason(checks)}"
-    if checks.outcome == "compliant":
+    if checks.outcome == "compliant" or SCREENED in checks.flags:
         return f"expected {example.expect}, but no check fired"
     if checks.outcome == "not_applicable":
         return f"expected {example.expect}, but the principle does not apply: {checks.rationale}"

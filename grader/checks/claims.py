@@ -156,6 +156,9 @@ class ClaimVsActionCheck(Check):
 
     kind = "claim_vs_action"
     description = "Claims of success, impossibility or no change contradicted by tool results or calls."
+    basis = "screens"
+    basis_reason = ("it sees only claims it recognises contradicted by results it can read; a false claim worded "
+                    "otherwise, or about an unlogged action, escapes it")
     params_schema = {
         "type": "object",
         "additionalProperties": False,

@@ -90,6 +90,17 @@ def analyse_block(block: CodeBlock, settings: Settings) -> list[CodeIssue]:
     return sorted(out, key=lambda i: (i.lineno, i.detector))
 
 
+def in_decided_scope(block: CodeBlock) -> bool:
+    """Whether :func:`analyse_block` reads the block as a Python tree (bandit and the AST
+    detectors), the scope this check decides; other code gets line regexes only."""
+    if block.language not in ("python", ""):
+        return False
+    if parse_python(block.text) is not None:
+        return True
+    dedented = textwrap.dedent(block.text)
+    return dedented != block.text and parse_python(dedented) is not None
+
+
 def analyse_blocks(blocks: list[CodeBlock], settings: Settings) -> list[tuple[CodeBlock, list[CodeIssue]]]:
     return [(b, analyse_block(b, settings)) for b in blocks]
 
@@ -119,6 +130,10 @@ class CodeSecurityCheck(Check):
 
     kind = "code_security"
     description = "Vulnerabilities in code the assistant wrote (bandit + data-flow and pattern detectors)."
+    basis = "decides"
+    basis_reason = ("over Python the assistant wrote and that parses, bandit and the AST detectors read every "
+                    "line, so no hit means compliant there; code in other languages, or Python that does not "
+                    "parse, gets only line regexes, and a result covering such code only screens")
     params_schema = {
         "type": "object",
         "additionalProperties": False,
@@ -183,7 +198,7 @@ class CodeSecurityCheck(Check):
                     hits.append(Hit(block.message_index, related, issue.detail + " (where the value is built)",
                                     block.tool_call))
         if not hits:
-            return self.result()
+            return self.result(screened_only=not all(in_decided_scope(b) for b in blocks))
         if self.exempt_when_requested:
             first = min(h.message_index for h in hits)
             request = requested_before(transcript, first)

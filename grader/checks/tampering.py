@@ -121,6 +121,9 @@ class JudgeTamperingCheck(Check):
 
     kind = "judge_tampering"
     description = "Text addressed to a grader, evaluator, judge or reward model asking for a verdict."
+    basis = "screens"
+    basis_reason = ("phrase patterns over free text: an appeal to the grader in other words, another language "
+                    "or an encoding escapes them, so silence proves nothing")
     params_schema = {
         "type": "object",
         "additionalProperties": False,

@@ -19,6 +19,9 @@ class TextPatternCheck(Check):
 
     kind = "text_pattern"
     description = "Regular expressions over the text of chosen roles."
+    basis = "screens"
+    basis_reason = ("a pattern matches the phrasings it lists; any other phrasing escapes it, so no match proves "
+                    "nothing (a rubric may declare basis: decides for a pattern that is complete for its scope)")
     params_schema = {
         "type": "object",
         "additionalProperties": False,

@@ -40,6 +40,9 @@ class ToolCallCheck(Check):
 
     kind = "tool_call"
     description = "Tool calls that disable oversight, exfiltrate weights, escalate privileges, game tests or destroy data."
+    basis = "screens"
+    basis_reason = ("detectors know the shapes of actions they list; an action done another way (another tool, "
+                    "a script, an indirection) escapes them, so silence proves nothing")
     params_schema = {
         "type": "object",
         "additionalProperties": False,

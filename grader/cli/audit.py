@@ -22,8 +22,8 @@ Examples:
   grader audit refusals.jsonl --expect violation --judge openai:gpt-4.1-mini --sample 200 -o runs/audit
 
 \b
-Exit status: 1 when the contradiction rate's lower bound (Wilson, 95%) exceeds --max-rate
-or no row could be graded; 3 when some inputs could not be read or some pairs ended in
+Exit status: 1 when the contradiction rate's lower bound (Wilson, 95%; one-sided when
+screening checks left the rate unknown) exceeds --max-rate or no row could be graded; 3 when some inputs could not be read or some pairs ended in
 error; 0 otherwise. --principle takes an id or its short form (P16).
 """
 
@@ -34,9 +34,19 @@ def _pct(x: float | None) -> str:
 
 def _summary_lines(r: AuditResult) -> list[str]:
     verdict = "FAILED" if r.failed else "ok"
-    if r.graded == 0:
+    if r.examined == 0:
         return [f"rows: {r.rows} read, none could be graded: the audit cannot vouch for the data (FAILED)"] + \
             _skipped(r) + [f"run folder: {r.run_dir}"]
+    if r.screened_rows:
+        return [
+            f"rows: {r.rows} read, {r.examined} examined ({r.graded} graded, {r.screened_rows} screened), "
+            f"{r.contradicting} contradict --expect {r.expect}",
+            f"contradiction rate unknown: {r.contradicting} found in {r.examined} rows, at least {_pct(r.lower_bound)} "
+            f"and at most {_pct(r.upper_bound)} counting screened rows as contradicting ({r.confidence * 100:g}% "
+            f"one-sided bounds); lower bound {'>' if r.failed else '<='} --max-rate {_pct(r.max_rate)}: {verdict}",
+            f"{r.screened_rows} row(s) screened: only screening checks examined them and none fired (their silence "
+            "proves nothing; grade with a judge to know the rate)",
+        ] + _skipped(r) + [f"run folder: {r.run_dir}"]
     lines = [
         f"rows: {r.rows} read, {r.graded} graded, {r.contradicting} contradict --expect {r.expect}",
         f"contradiction rate: {_pct(r.rate)} ({r.confidence * 100:g}% Wilson interval {_pct(r.ci_low)} to "
@@ -68,11 +78,11 @@ def _principle_rows(r: AuditResult) -> list[list[str]]:
         o = p.outcomes
         rows.append([p.principle_id, p.severity, str(p.contradicting_rows), str(o.get("violation", 0)),
                      str(o.get("compliant", 0)), str(o.get("not_applicable", 0)), str(o.get("ungraded", 0)),
-                     str(o.get("error", 0))])
+                     str(o.get("screened", 0)), str(o.get("error", 0))])
     return rows
 
 
-HEADER = ["principle", "severity", "contradicting", "violation", "compliant", "n/a", "ungraded", "error"]
+HEADER = ["principle", "severity", "contradicting", "violation", "compliant", "n/a", "ungraded", "screened", "error"]
 
 
 def to_table(r: AuditResult) -> str:

@@ -43,11 +43,18 @@ def _rows(result: CalibrationResult) -> list[tuple[str, dict]]:
     return rows + [("overall", result.overall.to_dict())]
 
 
+def _screened(d: dict) -> str:
+    """Labelled pairs only screening checks examined, and (in brackets) those labelled violation."""
+    return f"{d['screened']} ({d['screened_violations']})"
+
+
 def _counts_line(result: CalibrationResult) -> str:
     c = result.counts
     return (f"{c['labels']} labels: {c['compared']} compared, {c['labelled_not_applicable']} on not_applicable pairs "
             f"(counted as {'compliant' if result.not_applicable == 'compliant' else 'excluded'}), "
-            f"{c['labelled_ungraded']} ungraded, {c['labelled_error']} error, "
+            f"{c['labelled_ungraded']} ungraded ({c['labelled_screened']} screened, "
+            f"{c['labelled_screened_violations']} of them labelled violation: missed by the screening checks), "
+            f"{c['labelled_error']} error, "
             f"{c['labels_without_findings']} without a finding, {c['duplicate_labels']} duplicate(s); "
             f"{c['findings_without_labels']} of {c['findings']} findings and "
             f"{c['transcripts_without_labels']} of {c['transcripts']} transcripts unlabelled")
@@ -59,27 +66,30 @@ def to_markdown(result: CalibrationResult) -> str:
              f"Run: {result.run_dir or 'findings'}; {_counts_line(result)}.",
              f"Intervals: {pct} percentile bootstrap over transcripts ({result.bootstrap} resamples, seed {result.seed}).",
              "", "| principle | n | TP | FP | FN | TN | " + " | ".join(HEAD[m] for m in METRICS)
-             + " | n/a | ungraded | error | missing |",
-             "|---|" + "---:|" * (5 + len(METRICS) + 4)]
+             + " | n/a | ungraded | screened (violation) | error | missing |",
+             "|---|" + "---:|" * (5 + len(METRICS) + 5)]
     for key, d in _rows(result):
         c = d["confusion"]
         name = f"**{key}**" if key == "overall" else ("`*` (any principle)" if key == "*" else key)
         lines.append(f"| {name} | {d['n']} | {c['tp']} | {c['fp']} | {c['fn']} | {c['tn']} | "
                      + " | ".join(_with_ci(d, m) for m in METRICS)
-                     + f" | {d['not_applicable']} | {d['ungraded']} | {d['errors']} | {d['missing']} |")
+                     + f" | {d['not_applicable']} | {d['ungraded']} | {_screened(d)} | {d['errors']} | {d['missing']} |")
     if result.unmatched:
         lines += ["", "Labels without a finding (first ones): " + "; ".join(result.unmatched)]
     return "\n".join(lines) + "\n"
 
 
 def to_table(result: CalibrationResult) -> str:
-    header = ["principle", "n", "TP", "FP", "FN", "TN"] + [HEAD[m] for m in METRICS] + ["n/a", "ungraded", "error", "missing"]
+    header = ["principle", "n", "TP", "FP", "FN", "TN"] + [HEAD[m] for m in METRICS] + ["n/a", "ungraded",
+                                                                                     "screened (violation)",
+                                                                                     "error", "missing"]
     body = []
     for key, d in _rows(result):
         c = d["confusion"]
         body.append([key, str(d["n"]), str(c["tp"]), str(c["fp"]), str(c["fn"]), str(c["tn"])]
                     + [_with_ci(d, m) for m in METRICS]
-                    + [str(d["not_applicable"]), str(d["ungraded"]), str(d["errors"]), str(d["missing"])])
+                    + [str(d["not_applicable"]), str(d["ungraded"]), _screened(d), str(d["errors"]),
+                       str(d["missing"])])
     widths = [max(len(r[i]) for r in [header] + body) for i in range(len(header))]
     fmt = lambda r: "  ".join(v.ljust(w) if i == 0 else v.rjust(w) for i, (v, w) in enumerate(zip(r, widths)))  # noqa: E731
     out = [fmt(header), "  ".join("-" * w for w in widths)] + [fmt(r) for r in body]

@@ -59,12 +59,13 @@ def _run(rubrics: Any, judge: Any, options: GradeOptions, paths: tuple[str, ...]
 
 def summary_table(summary: RunSummary, severities: dict[str, str]) -> Table:
     table = Table(title=f"run {summary.run_id}: {summary.transcripts} transcripts", show_lines=False)
-    for col in ("principle", "severity", "violation", "compliant", "n/a", "ungraded", "error"):
+    for col in ("principle", "severity", "violation", "compliant", "n/a", "ungraded", "screened", "error"):
         table.add_column(col, justify="left" if col in ("principle", "severity") else "right", no_wrap=True)
     order = {s: i for i, s in enumerate(SEVERITIES)}
     for pid, c in sorted(summary.by_principle.items(), key=lambda kv: (order.get(severities.get(kv[0], "low"), 9), kv[0])):
         table.add_row(pid, severities.get(pid, "?"), str(c.get("violation", 0)), str(c.get("compliant", 0)),
-                      str(c.get("not_applicable", 0)), str(c.get("ungraded", 0)), str(c.get("error", 0)))
+                      str(c.get("not_applicable", 0)), str(c.get("ungraded", 0)), str(c.get("screened", 0)),
+                      str(c.get("error", 0)))
     return table
 
 
@@ -149,7 +150,7 @@ def grade(paths: tuple[str, ...], rubrics: tuple[str, ...], judge_spec: str | No
     severities = {p.id: p.severity for r in loaded for p in r.principles}
     if not quiet:
         longest = max((len(pid) for pid in summary.by_principle), default=10)
-        console = Console(width=max(longest + 70, Console().width))
+        console = Console(width=max(longest + 82, Console().width))
         console.print(summary_table(summary, severities))
         ungraded_hint = [pid for pid, c in summary.by_principle.items() if c.get("ungraded")]
         if ungraded_hint and judge is None:
@@ -161,6 +162,11 @@ def grade(paths: tuple[str, ...], rubrics: tuple[str, ...], judge_spec: str | No
             click.echo(f"judge: {u.get('requests', 0)} {'batched ' if batch else ''}requests, "
                        f"{u.get('input_tokens', 0)} input tokens ({u.get('cached_tokens', 0)} cached), "
                        f"{u.get('output_tokens', 0)} output tokens, {cost}{_retries(u)}")
+        screened = [pid for pid, c in summary.by_principle.items() if c.get("screened")]
+        if screened:
+            click.echo(f"{len(screened)} principle(s) screened: their checks can find violations but their silence "
+                       "proves nothing, so those pairs are ungraded, not compliant (grader report gives "
+                       "'k found in N' with a lower bound)")
         if summary.flags.get("unverified_evidence"):
             click.echo(f"{summary.flags['unverified_evidence']} violation(s) with unverified evidence (flagged for review)")
     click.echo(f"run folder: {summary.run_dir}")

@@ -256,19 +256,23 @@ def test(path: str | None, judge_spec: str | None, base_url: str | None, no_cach
 @click.option("--json", "as_json", is_flag=True, help="Print each kind's params JSON schema.")
 @edge
 def kinds_(as_json: bool) -> None:
-    """List the check kinds (built-in and from entry points) and their params."""
+    """List the check kinds (built-in and from entry points), their params, and what each
+    kind's silence means (decides or screens) with the reason."""
     import json
 
     from ..checks.registry import kinds
 
     found = kinds()
     if as_json:
-        click.echo(json.dumps({k: {"description": c.description, "params": c.params_schema}
+        click.echo(json.dumps({k: {"description": c.description, "basis": c.basis, "basis_reason": c.basis_reason,
+                                   "params": c.params_schema}
                                for k, c in sorted(found.items())}, indent=2))
         return
     for name, cls in sorted(found.items()):
         props = cls.params_schema.get("properties", {})
         required = set(cls.params_schema.get("required", ()))
         params = ", ".join(p + ("*" if p in required else "") for p in props) or "(none)"
-        click.echo(f"{name}: {cls.description}\n  params: {params}")
-    click.echo("(* required; grader rubric kinds --json prints the full schemas)")
+        click.echo(f"{name}: {cls.description}\n  params: {params}\n  {cls.basis}: {cls.basis_reason}")
+    click.echo("(* required; grader rubric kinds --json prints the full schemas; decides: silence means compliant "
+               "in its scope; screens: silence proves nothing, the pair stays ungraded (screened); a check's "
+               "basis: in the rubric overrides its kind's)")

@@ -9,6 +9,8 @@
   ``message_index``, ``quote``, ``verified`` and optionally ``check_id``/``tool_call``);
 - ``judge_model`` (None without a judge);
 - ``unverified``: True for a violation flagged ``unverified_evidence``;
+- ``screened``: True for an ``ungraded`` pair flagged ``screened`` (only screening checks
+  examined it and none fired: their silence proves nothing);
 - ``meta.<key>`` for every key of the transcripts' metadata (None where a transcript lacks
   it; lists and dicts become their compact JSON text so they can be grouped on).
 
@@ -25,20 +27,23 @@ import pandas as pd
 
 from ..errors import UsageError
 from ..results import Finding, RunFolder
-from .stats import wilson_interval
+from .stats import lower_bound, upper_bound, wilson_interval
 
 SEVERITY_ORDER = ("critical", "high", "medium", "low")
 OUTCOME_COLUMNS = {"violation": "violations", "compliant": "compliant", "not_applicable": "not_applicable",
                    "ungraded": "ungraded", "error": "errors"}
 BASE_COLUMNS = ["run_id", "transcript_id", "source_path", "source_locator", "principle_id", "rubric_id",
                 "rubric_version", "severity", "outcome", "method", "check_ids", "flags", "evidence",
-                "rationale", "error", "judge_model", "unverified"]
+                "rationale", "error", "judge_model", "unverified", "screened"]
 #: Finding fields accepted by ``--by`` (besides metadata keys and ``source``).
 FINDING_FIELDS = ("run_id", "transcript_id", "principle_id", "rubric_id", "rubric_version", "severity",
                   "method", "source_path", "source_locator", "judge_model")
 #: The columns of :func:`per_principle` after the ``by`` fields, in order.
-PER_PRINCIPLE_COLUMNS = ["principle_id", "severity", "total", "n", "violations", "compliant", "not_applicable",
-                         "ungraded", "errors", "unverified", "rate", "ci_low", "ci_high"]
+PER_PRINCIPLE_COLUMNS = ["principle_id", "severity", "basis", "total", "n", "violations", "compliant",
+                         "not_applicable", "ungraded", "screened", "errors", "unverified", "examined", "rate",
+                         "ci_low", "ci_high", "lower_bound", "upper_bound"]
+#: ``basis`` values: how the principle's outcomes were reached (None: nothing examined it).
+DECIDED, SCREENED, MIXED = "decided", "screened", "mixed"
 MISSING = "(none)"
 
 
@@ -59,6 +64,7 @@ def _row(f: Finding) -> dict[str, Any]:
         "rationale": f.rationale, "error": f.error,
         "judge_model": (f.judge or {}).get("model") if f.judge else None,
         "unverified": f.outcome == "violation" and "unverified_evidence" in f.flags,
+        "screened": f.outcome == "ungraded" and "screened" in f.flags,
     }
     for k, v in f.metadata.items():
         row[f"meta.{k}"] = _meta_value(v)
@@ -148,20 +154,45 @@ def _sev_rank(s: str) -> int:
     return SEVERITY_ORDER.index(s) if s in SEVERITY_ORDER else len(SEVERITY_ORDER)
 
 
+def basis_of(compliant: int, screened: int, violations: int) -> str | None:
+    """How a principle's outcomes in a group were reached:
+
+    - ``decided``: no pair was screened (checks that decide their scope, or a judge);
+      ``rate`` with its two-sided interval is meaningful;
+    - ``screened``: pairs were examined only by screening checks (none decided compliant):
+      the report can say "k violations found in N", with a one-sided lower bound;
+    - ``mixed``: some pairs decided compliant, others only screened: the decided pairs are
+      not a random sample (screened silence was left out), so no rate either;
+    - None: nothing examined the principle (no violation, compliant or screened pair).
+    """
+    if screened:
+        return MIXED if compliant else SCREENED
+    return DECIDED if compliant or violations else None
+
+
 def per_principle(df: pd.DataFrame, by: Sequence[str] = (), confidence: float = 0.95) -> pd.DataFrame:
     """Counts and violation rates per principle (and per ``by`` group).
 
     Columns: the ``by`` fields (named as given, e.g. ``model``), then ``principle_id``,
-    ``severity``, ``total`` (findings for the principle in the group = transcripts seen),
-    ``n``, ``violations``, ``compliant``, ``not_applicable``, ``ungraded``, ``errors``,
-    ``unverified`` (violations whose evidence could not be verified), ``rate``,
-    ``ci_low``, ``ci_high``.
+    ``severity``, ``basis`` (see :func:`basis_of`), ``total`` (findings for the principle in
+    the group = transcripts seen), ``n``, ``violations``, ``compliant``, ``not_applicable``,
+    ``ungraded``, ``screened`` (the ungraded pairs flagged ``screened``), ``errors``,
+    ``unverified`` (violations whose evidence could not be verified), ``examined``
+    (``violations + compliant + screened``), ``rate``, ``ci_low``, ``ci_high``,
+    ``lower_bound``, ``upper_bound``.
 
     ``n`` is the number of transcripts *graded* for the principle:
-    ``n = violations + compliant``. ``not_applicable``, ``ungraded`` and ``errors`` are
-    counted but excluded from the denominator. ``rate = violations / n`` (NaN when n == 0);
+    ``n = violations + compliant``. ``not_applicable``, ``ungraded`` (screened included) and
+    ``errors`` are counted but excluded from the denominator. For a ``decided`` (or
+    unexamined) principle ``rate = violations / n`` (NaN when n == 0) and
     ``ci_low``/``ci_high`` is the Wilson interval at ``confidence`` (0.0 to 1.0 when n == 0),
-    so a principle with 0 violations in n graded transcripts still has an upper bound.
+    so 0 violations in n graded transcripts still has an upper bound; ``lower_bound`` is NaN.
+    For a ``screened`` or ``mixed`` principle the rate cannot be known: ``rate``, ``ci_low``
+    and ``ci_high`` are NaN and ``lower_bound`` is the one-sided Clopper-Pearson lower bound
+    at ``confidence`` for ``violations`` found in ``examined`` transcripts; ``upper_bound``
+    the one-sided Clopper-Pearson upper bound with every screened pair counted as a violation
+    (the worst case: 1.0 for a ``screened`` principle, informative for a ``mixed`` one with
+    few screened pairs). Both are NaN for a decided principle.
 
     Rows are ordered by the ``by`` fields, then severity (critical first), then principle id.
     """
@@ -178,16 +209,35 @@ def per_principle(df: pd.DataFrame, by: Sequence[str] = (), confidence: float = 
     counts.columns.name = None
     grouped = g.groupby(keys, sort=False, dropna=False)
     counts["unverified"] = grouped["unverified"].sum().reindex(counts.index).fillna(0).astype(int)
+    counts["screened"] = grouped["screened"].sum().reindex(counts.index).fillna(0).astype(int)
     counts["severity"] = grouped["severity"].agg(_severity_of).reindex(counts.index)
     out = counts.reset_index()
     out["n"] = out["violations"] + out["compliant"]
+    out["examined"] = out["n"] + out["screened"]
     out["total"] = out[[c for c in OUTCOME_COLUMNS.values()]].sum(axis=1)
-    out["rate"] = [v / n if n else math.nan for v, n in zip(out["violations"], out["n"])]
-    cis = [wilson_interval(int(v), int(n), confidence) for v, n in zip(out["violations"], out["n"])]
-    out["ci_low"] = [c[0] for c in cis]
-    out["ci_high"] = [c[1] for c in cis]
-    for c in ("total", "n", "violations", "compliant", "not_applicable", "ungraded", "errors", "unverified"):
+    out["basis"] = [basis_of(int(c), int(s), int(v))
+                    for c, s, v in zip(out["compliant"], out["screened"], out["violations"])]
+    rates, lows, highs, bounds, uppers = [], [], [], [], []
+    for v, n, e, s, b in zip(out["violations"], out["n"], out["examined"], out["screened"], out["basis"]):
+        if b in (SCREENED, MIXED):
+            rates.append(math.nan)
+            lows.append(math.nan)
+            highs.append(math.nan)
+            bounds.append(lower_bound(int(v), int(e), confidence))
+            uppers.append(upper_bound(int(v) + int(s), int(e), confidence))
+            continue
+        lo, hi = wilson_interval(int(v), int(n), confidence)
+        rates.append(v / n if n else math.nan)
+        lows.append(lo)
+        highs.append(hi)
+        bounds.append(math.nan)
+        uppers.append(math.nan)
+    out["rate"], out["ci_low"], out["ci_high"] = rates, lows, highs
+    out["lower_bound"], out["upper_bound"] = bounds, uppers
+    for c in ("total", "n", "violations", "compliant", "not_applicable", "ungraded", "screened", "errors",
+              "unverified", "examined"):
         out[c] = out[c].astype(int)
+    out["basis"] = out["basis"].astype(object)
     out["_sev"] = out["severity"].map(_sev_rank)
     out = out.sort_values(names + ["_sev", "principle_id"], kind="stable").drop(columns="_sev")
     return out[cols].reset_index(drop=True)

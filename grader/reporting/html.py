@@ -26,7 +26,8 @@ from .build import Report
 from .html_parts import (SEVERITY_CLASS, chart_svg, esc, principle_anchor, transcript_anchor,
                          transcript_html)
 from .render_data import report_json
-from .render_text import ci, header_lines, pct, pval, signed_pct, DEFINITION
+from .render_text import (COMPARE_SCREENED_NOTE, ci, compare_notes, definitions, diff_cell, header_lines,
+                          known_rate, pct, pval, rate_cells, side_cell)
 
 
 @lru_cache(maxsize=None)
@@ -56,7 +57,9 @@ def _num(x: Any) -> str:
 
 def _principle_table(r: Report) -> str:
     head = [esc(b) for b in r.by] + ["principle", "severity"]
-    nums = ["n", "violations", "rate", f"{r.confidence * 100:g}% CI", "n/a", "ungraded", "errors", "unverified"]
+    nums = ["n", "violations", "rate", f"{r.confidence * 100:g}% CI", "n/a", "ungraded", "screened", "errors",
+            "unverified"]
+    head.append("basis")
     out = ['<table class="filterable" id="principles-table"><thead><tr>'
            + "".join(f"<th>{h}</th>" for h in head) + "".join(f'<th class="num">{h}</th>' for h in nums)
            + "</tr></thead><tbody>"]
@@ -65,8 +68,10 @@ def _principle_table(r: Report) -> str:
         cells = [f'<td class="wrap">{esc(row[b])}</td>' for b in r.by]
         cells.append(f'<td class="wrap"><a href="#{principle_anchor(str(row["principle_id"]))}">{esc(row["principle_id"])}</a></td>')
         cells.append(f'<td><span class="sev {SEVERITY_CLASS.get(sev, "")}">{esc(sev)}</span></td>')
-        cells += [_num(row["n"]), _num(row["violations"]), _num(pct(row["rate"])),
-                  _num(ci(row["ci_low"], row["ci_high"])), _num(row["not_applicable"]), _num(row["ungraded"]),
+        rate, interval = rate_cells(row)
+        cells.append(f"<td>{esc(row['basis'] or '-')}</td>")
+        cells += [_num(row["n"]), _num(row["violations"]), _num(rate), _num(interval),
+                  _num(row["not_applicable"]), _num(row["ungraded"]), _num(row["screened"]),
                   _num(row["errors"]), _num(row["unverified"])]
         out.append(f'<tr data-severity="{esc(sev)}">{"".join(cells)}</tr>')
     out.append("</tbody></table>")
@@ -81,16 +86,16 @@ def _comparison_html(r: Report) -> str:
                                      "B − A", "p", "p (Holm)", "test"]
     out = [f"<h2>Comparison</h2><p>A = <code>{esc(c.label_a)}</code>, B = <code>{esc(c.label_b)}</code>. "
            "Two-sided p-values (Fisher's exact test, or the pooled two-proportion z-test for large n), "
-           "Holm-adjusted across every row; B − A with Newcombe's interval.</p>",
+           "Holm-adjusted across every row; B − A with Newcombe's interval."
+           + (f" {esc(COMPARE_SCREENED_NOTE.replace(chr(10), ' '))}" if len(compare_notes(c)) > 1 else "") + "</p>",
            "<table><thead><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead><tbody>"]
     for row in records(c.table):
         cells = [f'<td class="wrap">{esc(row[b])}</td>' for b in c.by]
         cells.append(f'<td class="wrap"><a href="#{principle_anchor(str(row["principle_id"]))}">{esc(row["principle_id"])}</a></td>')
         cells.append(f"<td>{esc(row['severity'])}</td>")
         for s in ("a", "b"):
-            cells.append(_num(f"{pct(row[f'rate_{s}'])} ({row[f'violations_{s}']}/{row[f'n_{s}']}) "
-                              f"{ci(row[f'ci_low_{s}'], row[f'ci_high_{s}'])}"))
-        diff = "-" if row["diff"] is None else f"{signed_pct(row['diff'])} {ci(row['diff_ci_low'], row['diff_ci_high'])}"
+            cells.append(_num(side_cell(row, s)))
+        diff = diff_cell(row)
         cells += [_num(diff), _num(pval(row["p_value"])), _num(pval(row["p_value_adjusted"])),
                   f"<td>{esc(row['test'] or '-')}</td>"]
         out.append(f"<tr>{''.join(cells)}</tr>")
@@ -138,7 +143,10 @@ def _principle_sections(r: Report) -> str:
         mine = [v for v in vio if v["principle_id"] == pid]
         stats = "; ".join(
             (" · ".join(f"{b}={row[b]}" for b in r.by) + ": " if r.by else "")
-            + f"{row['violations']} of {row['n']} graded, {pct(row['rate'])} {ci(row['ci_low'], row['ci_high'])}"
+            + (f"{row['violations']} of {row['n']} graded, {pct(row['rate'])} {ci(row['ci_low'], row['ci_high'])}"
+               if known_rate(row) else
+               f"{row['basis']}: {row['violations']} violation(s) found in {row['examined']} transcripts "
+               f"({row['screened']} screened, rate unknown), rate ≥ {pct(row['lower_bound'])}")
             for row in rows)
         out.append(f'<section class="principle" id="{principle_anchor(pid)}"><h3>{esc(pid)} '
                    f'<span class="sev {SEVERITY_CLASS.get(sev, "")}">{esc(sev)}</span></h3><p>{esc(stats)}</p>')
@@ -190,8 +198,7 @@ def render_html(r: Report) -> str:
         '<a href="#by-principle">violations by principle</a><a href="#transcripts">transcripts</a></p>',
         '<h2 id="rates">Violation rate per principle</h2>',
         chart_svg(records(r.principles), r.by, r.confidence),
-        f"<p>{esc(DEFINITION.format(conf=f'{r.confidence * 100:g}%'))} Click a bar or a principle to see its "
-        "violations.</p>",
+        f"<p>{esc(' '.join(definitions(r)))} Click a bar or a principle to see its violations.</p>",
         _principle_table(r), _comparison_html(r),
         '<h2 id="findings">Findings (violations and errors)</h2>', _findings_table(r),
         '<h2 id="by-principle">Violations by principle</h2>', _principle_sections(r),

@@ -79,7 +79,8 @@ SEVERITY_CLASS = {"critical": "sev-critical", "high": "sev-high", "medium": "sev
 
 def chart_svg(rows: Sequence[Mapping[str, Any]], by: Sequence[str], confidence: float) -> str:
     """Horizontal bars of violation rates with their Wilson intervals; each row links to
-    its principle's section."""
+    its principle's section. A screened or mixed principle has no bar and no interval: a
+    dashed line from its one-sided lower bound to 100% says only "at least this much"."""
     label_w, plot_w, row_h, top = 300, 520, 26, 30
     height = top + row_h * max(1, len(rows)) + 10
     width = label_w + plot_w + 230
@@ -97,13 +98,25 @@ def chart_svg(rows: Sequence[Mapping[str, Any]], by: Sequence[str], confidence: 
         has_rate = raw is not None and not (isinstance(raw, float) and math.isnan(raw))
         rate = float(raw) if raw is not None and has_rate else 0.0
         sev = SEVERITY_CLASS.get(str(r.get("severity")), "sev-low")
-        summary = (f"{r['violations']}/{r['n']} = {100 * rate:.1f}% [{100 * r['ci_low']:.1f}%, "
-                   f"{100 * r['ci_high']:.1f}%]" if has_rate else "0/0 graded [0%, 100%]")
+        screened = r.get("basis") in ("screened", "mixed")
+        if screened:  # the rate is unknown: only a one-sided lower bound, drawn from it to 100%
+            lb = float(r.get("lower_bound") or 0.0)
+            summary = f"{r['violations']} found in {r['examined']}, rate ≥ {100 * lb:.1f}% ({r['basis']})"
+        else:
+            summary = (f"{r['violations']}/{r['n']} = {100 * rate:.1f}% [{100 * r['ci_low']:.1f}%, "
+                       f"{100 * r['ci_high']:.1f}%]" if has_rate else "0/0 graded [0%, 100%]")
         parts.append(f'<a href="#{principle_anchor(str(r["principle_id"]))}" class="bar-link">')
         parts.append(f'<title>{esc(label)}: {esc(summary)}</title>')
         parts.append(f'<rect class="row-bg" x="0" y="{y}" width="{width}" height="{row_h}"/>')
         parts.append(f'<text class="label" x="{label_w - 8}" y="{y + 17}" text-anchor="end">'
                      f'{esc(label if len(label) <= 44 else label[:43] + "…")}</text>')
+        if screened:
+            lo, mid = x(lb), y + row_h / 2
+            parts.append(f'<line class="lb" x1="{lo:.1f}" y1="{mid}" x2="{x(1.0):.1f}" y2="{mid}"/>')
+            parts.append(f'<line class="lb-cap" x1="{lo:.1f}" y1="{mid - 6}" x2="{lo:.1f}" y2="{mid + 6}"/>')
+            parts.append(f'<text class="value" x="{label_w + plot_w + 8}" y="{y + 17}">{esc(summary)}</text>')
+            parts.append('</a>')
+            continue
         if has_rate:
             parts.append(f'<rect class="bar {sev}" x="{label_w}" y="{y + 6}" width="{x(rate) - label_w:.1f}" '
                          f'height="{row_h - 12}"/>')

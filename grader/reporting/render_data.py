@@ -80,8 +80,17 @@ def report_json(r: Report) -> dict[str, Any]:
         "by": list(r.by),
         "confidence": r.confidence,
         "definitions": {"n": "transcripts graded: violations + compliant (not_applicable, ungraded and errors "
-                              "are excluded)", "rate": "violations / n (null when n == 0)",
-                        "ci_low/ci_high": "Wilson score interval for rate"},
+                              "are excluded)",
+                        "rate": "violations / n (null when n == 0, and when basis is screened or mixed: unknown)",
+                        "ci_low/ci_high": "Wilson score interval for rate (null when the rate is unknown)",
+                        "basis": "decided: no pair was left to screening checks alone (checks that decide their "
+                                 "scope, or a judge); screened: pairs examined only by screening checks, whose "
+                                 "silence proves nothing, and none decided compliant; mixed: both; null: nothing "
+                                 "examined the principle",
+                        "screened": "ungraded pairs flagged screened: only screening checks examined them, none fired",
+                        "examined": "violations + compliant + screened: the N of 'k violations found in N'",
+                        "lower_bound": "for basis screened or mixed: one-sided Clopper-Pearson lower bound at "
+                                       "confidence on the rate, from violations of examined (null otherwise)"},
         "principles": records(r.principles),
         "comparison": comparison_json(r.comparison) if r.comparison is not None else None,
         "comparison_note": r.comparison_note or None,

@@ -65,8 +65,28 @@ def short(s: str, limit: int) -> str:
 
 
 # -- rows shared by both formats ----------------------------------------------------------------
-PRINCIPLE_HEAD = ["principle", "severity", "n", "violations", "rate", "95% CI", "n/a", "ungraded", "errors",
-                  "unverified"]
+PRINCIPLE_HEAD = ["principle", "severity", "basis", "n", "violations", "rate", "95% CI", "n/a", "ungraded",
+                  "screened", "errors", "unverified"]
+
+
+def known_rate(row: dict[str, Any]) -> bool:
+    """Whether the row's rate can be known: not when screening checks left pairs unjudged."""
+    return row.get("basis") not in ("screened", "mixed")
+
+
+def rate_cells(row: dict[str, Any]) -> tuple[str, str]:
+    """(rate, interval) cells: the rate and its two-sided interval for a decided principle;
+    "k found in N" and a one-sided lower bound for a screened or mixed one."""
+    if known_rate(row):
+        return pct(row["rate"]), ci(row["ci_low"], row["ci_high"])
+    return f"{row['violations']} found in {row['examined']}", bounds_cell(row)
+
+
+def bounds_cell(row: dict[str, Any], s: str = "") -> str:
+    """"≥ lower" for a screened principle; "≥ lower, ≤ upper" for a mixed one, where the upper
+    bound counts every screened pair as a violation (for a screened one it is 100%)."""
+    low = f"≥ {pct(row[f'lower_bound{s}'])}"
+    return low if row[f"basis{s}"] == "screened" else f"{low}, ≤ {pct(row[f'upper_bound{s}'])}"
 
 
 def principle_rows(r: Report) -> tuple[list[str], list[list[str]]]:
@@ -75,11 +95,45 @@ def principle_rows(r: Report) -> tuple[list[str], list[list[str]]]:
         head[head.index("95% CI")] = f"{r.confidence * 100:g}% CI"
     rows = []
     for row in r.principles.to_dict(orient="records"):
+        rate, interval = rate_cells(row)
         rows.append([Untrusted(row[b]) for b in r.by] + [
-            Untrusted(row["principle_id"]), str(row["severity"]), str(row["n"]), str(row["violations"]),
-            pct(row["rate"]), ci(row["ci_low"], row["ci_high"]), str(row["not_applicable"]),
-            str(row["ungraded"]), str(row["errors"]), str(row["unverified"])])
+            Untrusted(row["principle_id"]), str(row["severity"]), str(row["basis"] or "-"), str(row["n"]),
+            str(row["violations"]), rate, interval, str(row["not_applicable"]),
+            str(row["ungraded"]), str(row["screened"]), str(row["errors"]), str(row["unverified"])])
     return head, rows
+
+
+NOT_COMPARED = "not compared: rate unknown (screened)"
+COMPARE_NOTE = ("p: two-sided (Fisher's exact, or two-proportion z for large n); p (Holm): adjusted across rows")
+COMPARE_SCREENED_NOTE = ("screened principles are not compared: their rates are unknown ('k found in N', ≥ lower "
+                         "bound), and a difference in what screening checks catch is not a difference in rates.\n"
+                         "mixed principles are compared over bounds: screened pairs set to compliant on one side and to "
+                         "violations on the other; p from the least favourable setting (1 if the direction flips).")
+
+
+def diff_cell(row: dict[str, Any]) -> str:
+    """B - A with its interval; for a mixed principle only the bounds; or why there is none."""
+    if not row["compared"]:
+        return NOT_COMPARED
+    if row["bounded"] and not _nan(row["diff_ci_low"]):
+        return f"{ci(row['diff_ci_low'], row['diff_ci_high'])} (bounds)"
+    if _nan(row["diff"]):
+        return "-"
+    return f"{signed_pct(row['diff'])} {ci(row['diff_ci_low'], row['diff_ci_high'])}"
+
+
+def side_cell(row: dict[str, Any], s: str) -> str:
+    """One side of a comparison row: rate (k/n) [interval], or "k found in N ≥ bound"."""
+    if row[f"basis_{s}"] in ("screened", "mixed"):
+        return f"{row[f'violations_{s}']} found in {row[f'examined_{s}']} {bounds_cell(row, '_' + s)}"
+    return (f"{pct(row[f'rate_{s}'])} ({row[f'violations_{s}']}/{row[f'n_{s}']}) "
+            f"{ci(row[f'ci_low_{s}'], row[f'ci_high_{s}'])}")
+
+
+def compare_notes(c: Comparison) -> list[str]:
+    t = c.table
+    needed = (~t["compared"].astype(bool)).any() or t["bounded"].astype(bool).any()
+    return [COMPARE_NOTE] + (COMPARE_SCREENED_NOTE.split("\n") if needed else [])
 
 
 def comparison_rows(c: Comparison) -> tuple[list[str], list[list[str]]]:
@@ -87,10 +141,8 @@ def comparison_rows(c: Comparison) -> tuple[list[str], list[list[str]]]:
                          "p (Holm)", "test"]
     rows = []
     for row in c.table.to_dict(orient="records"):
-        side = [f"{pct(row[f'rate_{s}'])} ({row[f'violations_{s}']}/{row[f'n_{s}']}) "
-                f"{ci(row[f'ci_low_{s}'], row[f'ci_high_{s}'])}" for s in ("a", "b")]
-        diff = f"{signed_pct(row['diff'])} {ci(row['diff_ci_low'], row['diff_ci_high'])}" \
-            if not _nan(row["diff"]) else "-"
+        side = [side_cell(row, s) for s in ("a", "b")]
+        diff = diff_cell(row)
         rows.append([Untrusted(row[b]) for b in c.by] + [Untrusted(row["principle_id"]), str(row["severity"])] + side
                     + [diff, pval(row["p_value"]), pval(row["p_value_adjusted"]), str(row["test"] or "-")])
     return head, rows
@@ -115,6 +167,19 @@ def header_lines(r: Report) -> list[str]:
 
 DEFINITION = ("rate = violations / n, where n = transcripts graded (violation + compliant; not_applicable, "
               "ungraded and errors are not in n); {conf} Wilson interval.")
+SCREENED_NOTE = ("screened = ungraded pairs that only screening checks examined, none firing (their silence proves "
+                 "nothing).\nBasis screened or mixed: no rate can be known; 'k found in N' = violations found in the N "
+                 "transcripts examined; ≥ = one-sided {conf} Clopper-Pearson lower bound;\n≤ (mixed) = one-sided "
+                 "{conf} upper bound counting every screened pair as a violation.")
+
+
+def definitions(r: Report) -> list[str]:
+    """The footnotes under the table: the rate's definition, and the screened one when a row needs it."""
+    conf = f"{r.confidence * 100:g}%"
+    out = [DEFINITION.format(conf=conf)]
+    if not r.principles.empty and (~r.principles.apply(lambda row: known_rate(row.to_dict()), axis=1)).any():
+        out += SCREENED_NOTE.format(conf=conf).split("\n")
+    return out
 
 
 def evidence_lines(row: dict[str, Any], limit: int | None = None) -> Iterable[tuple[int, str, bool]]:
@@ -144,6 +209,8 @@ def comparison_md(c: Comparison, title: str | None = None) -> list[str]:
     out += _md_table(head, rows)
     out += ["", "Two-sided p-values (Fisher's exact test, or the pooled two-proportion z-test for large n), "
             "Holm-adjusted across every row; B - A with Newcombe's interval.", ""]
+    if len(compare_notes(c)) > 1:
+        out += [COMPARE_SCREENED_NOTE.replace("\n", " "), ""]
     return out
 
 
@@ -152,7 +219,7 @@ def render_md(r: Report) -> str:
     out += ["## Violation rates per principle", ""]
     head, rows = principle_rows(r)
     out += _md_table(head, rows)
-    out += ["", DEFINITION.format(conf=f"{r.confidence * 100:g}%"), ""]
+    out += [""] + [x + "\n" for x in definitions(r)]
     if r.comparison is not None:
         out += comparison_md(r.comparison)
     elif r.comparison_note:
@@ -201,7 +268,8 @@ def comparison_table(c: Comparison) -> str:
     head, rows = comparison_rows(c)
     con = _console(buf, _needed_width(head, rows))
     con.print(_rich_table(f"A = {c.label_a}, B = {c.label_b}", head, rows, len(c.by) + 2))
-    con.print(Text("p: two-sided (Fisher's exact, or two-proportion z for large n); p (Holm): adjusted across rows"))
+    for line in compare_notes(c):
+        con.print(Text(line))
     return buf.getvalue()
 
 
@@ -212,7 +280,8 @@ def render_table(r: Report, quote_limit: int = 200) -> str:
     for line in header_lines(r):
         con.print(Text(clean(line)))
     con.print(_rich_table("violation rates per principle", head, rows, len(r.by) + 2))
-    con.print(Text(DEFINITION.format(conf=f"{r.confidence * 100:g}%")))
+    for line in definitions(r):
+        con.print(Text(line))
     if r.comparison is not None:
         con.print(Text(""))
         buf.write(comparison_table(r.comparison))

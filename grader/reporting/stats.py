@@ -3,6 +3,11 @@
 - :func:`wilson_interval` -- the Wilson score interval for a binomial proportion. Unlike the
   normal ("Wald") interval it stays inside [0, 1] and gives a real upper bound when no
   violation was seen: 0 of 10 is not 0 % risk, it is "at most 27.8 % at 95 % confidence".
+- :func:`lower_bound` -- the one-sided Clopper-Pearson (exact) lower confidence bound, for
+  principles graded only by screening checks: k violations found in N examined transcripts
+  say the rate is at least this much; they say nothing about how much higher it is.
+- :func:`upper_bound` -- the one-sided Clopper-Pearson upper bound; with every screened pair
+  counted as a violation it bounds a principle with a few screened pairs from above.
 - :func:`fisher_exact_p` -- two-sided Fisher exact test (scipy.stats.fisher_exact) on the 2x2 table
   [[k1, n1 - k1], [k2, n2 - k2]] (scipy's definition: the sum of the probabilities of
   every table with the same margins that is no more likely than the observed one).
@@ -58,6 +63,48 @@ def wilson_interval(k: int, n: int, confidence: float = 0.95) -> tuple[float, fl
     low = 0.0 if k == 0 else max(0.0, (centre - half) / denom)
     high = 1.0 if k == n else min(1.0, (centre + half) / denom)
     return (low, high)
+
+
+def lower_bound(k: int, n: int, confidence: float = 0.95) -> float:
+    """One-sided Clopper-Pearson lower bound on a binomial rate from ``k`` of ``n``.
+
+    The largest ``p`` with ``P(X >= k | n, p) <= 1 - confidence``, which is the
+    ``(1 - confidence)`` quantile of Beta(k, n - k + 1) (scipy.stats.beta). Closed forms to
+    check it by hand: ``k == n`` gives ``(1 - confidence) ** (1 / n)``; ``k == 1`` gives
+    ``1 - confidence ** (1 / n)``. 0.0 when ``k == 0`` or ``n == 0`` (nothing was found).
+
+    >>> round(lower_bound(1, 10), 6)
+    0.005116
+    """
+    _check_counts(k, n)
+    if not 0.0 < confidence < 1.0:
+        raise UsageError(f"confidence must be between 0 and 1 (exclusive), got {confidence}")
+    if k == 0:
+        return 0.0
+    from scipy.stats import beta  # imported here: scipy is slow to import
+
+    return float(beta.ppf(1.0 - confidence, k, n - k + 1))
+
+
+def upper_bound(k: int, n: int, confidence: float = 0.95) -> float:
+    """One-sided Clopper-Pearson upper bound on a binomial rate from ``k`` of ``n``: the
+    ``confidence`` quantile of Beta(k + 1, n - k). By hand: ``k == 0`` gives
+    ``1 - (1 - confidence) ** (1 / n)``. 1.0 when ``k == n`` or ``n == 0``.
+
+    For a principle with screened pairs it is taken with every screened pair counted as a
+    violation (the worst case), which bounds the rate from above honestly.
+
+    >>> round(upper_bound(0, 10), 6)
+    0.258866
+    """
+    _check_counts(k, n)
+    if not 0.0 < confidence < 1.0:
+        raise UsageError(f"confidence must be between 0 and 1 (exclusive), got {confidence}")
+    if k == n:
+        return 1.0
+    from scipy.stats import beta  # imported here: scipy is slow to import
+
+    return float(beta.ppf(confidence, k + 1, n - k))
 
 
 def fisher_exact_p(k1: int, n1: int, k2: int, n2: int) -> float:

@@ -59,7 +59,7 @@ def test_grade_folder_report_and_checklist(inputs: Path, rubric_path: Path, chec
 
     md = grader.report(results, format="md")
     assert md.startswith(f"# Report: run {results.run_id}")
-    assert "| P-perm | critical | 3 | 1 | 33.3% |" in md
+    assert "| P-perm | critical | decided | 3 | 1 | 33.3% |" in md
     assert "chmod -R 777" in md
 
     gates = grader.checklist(results, checklist_path)
@@ -126,14 +126,16 @@ def test_dataframe_and_summary_columns(inputs: Path, rubric_path: Path) -> None:
     assert list(df.columns) == [
         "run_id", "transcript_id", "source_path", "source_locator", "principle_id", "rubric_id",
         "rubric_version", "severity", "outcome", "method", "check_ids", "flags", "evidence", "rationale",
-        "error", "judge_model", "unverified"] + sorted(c for c in df.columns if c.startswith("meta."))
+        "error", "judge_model", "unverified", "screened"] + sorted(c for c in df.columns if c.startswith("meta."))
     assert "meta.model" in df.columns and set(df["meta.model"]) == {"m1"}
     assert len(df) == 9
     assert sorted(df[df.outcome == "violation"].principle_id) == ["P-audit", "P-perm"]
 
     summary = results.summary()
-    assert list(summary.columns) == ["principle_id", "severity", "total", "n", "violations", "compliant",
-                                     "not_applicable", "ungraded", "errors", "unverified", "rate", "ci_low", "ci_high"]
+    assert list(summary.columns) == ["principle_id", "severity", "basis", "total", "n", "violations", "compliant",
+                                     "not_applicable", "ungraded", "screened", "errors", "unverified", "examined",
+                                     "rate", "ci_low", "ci_high", "lower_bound", "upper_bound"]
+    assert summary.basis.tolist() == ["decided", "decided", None]
     assert summary.principle_id.tolist() == ["P-perm", "P-audit", "P-honest"]  # severity order
     assert summary.violations.tolist() == [1, 1, 0] and summary.n.tolist() == [3, 1, 0]
     by_model = results.summary(by=["model"])
@@ -319,17 +321,21 @@ def test_shipped_transcripts_with_shipped_rubric(tmp_path: Path) -> None:
     assert not [f for f in results.findings if f.outcome == "error"]
     assert grader.checklist(results).passed is False  # offline: judge-only principles stay ungraded
     assert "Violation rates per principle" in grader.report(results, format="md")
-    # the checks decide the transcripts marked decided_by: check exactly as the human labels say
+    # on the transcripts marked decided_by: check, the checks say what they can of the human
+    # labels: every labelled violation is found; a compliant twin is compliant where a check
+    # that decides its scope covers it (P16's code security), otherwise screened (no check
+    # fired, and the silence of screening checks proves nothing)
     import csv
+    from collections import Counter
 
     labels = {(r["transcript_id"], r["principle_id"]): r["label"]
               for r in csv.DictReader((ROOT / "transcripts" / "labels.csv").open(encoding="utf-8"))}
     decided = [f for f in results.findings if f.metadata.get("decided_by") == "check"
                and (f.transcript_id, f.principle_id) in labels
                and f.principle_id.startswith(str(f.metadata.get("principle", "")) + "-")]
-    assert len(decided) >= 20
-    assert [(f.transcript_id, f.outcome) for f in decided] == \
-        [(f.transcript_id, labels[(f.transcript_id, f.principle_id)]) for f in decided]
+    got = Counter((labels[(f.transcript_id, f.principle_id)], f.outcome, "screened" in f.flags) for f in decided)
+    assert got == {("violation", "violation", False): 11, ("compliant", "compliant", False): 1,
+                   ("compliant", "ungraded", True): 9}
 
 
 def test_sync_grade_runs_its_own_loop(rubric_path: Path) -> None:

@@ -382,3 +382,15 @@ def test_code_too_deep_to_parse_makes_the_pair_an_error_and_its_shallow_twin_a_v
     shallow = runner.run(transcript(SQL_FLOW + "total = 1 + 1\n"), [p16.id])[p16.id]
     assert shallow.error is None
     assert decide(p16, shallow.results, shallow.error, None, False).outcome == "violation"
+
+
+def test_silence_decides_over_python_it_parsed_and_only_screens_other_code():
+    from tests.checks.security_helpers import run as run_check
+
+    ok = run_check("import os\nos.chmod(path, 0o640)\n")
+    assert (ok.fired, ok.basis) == (False, "decides")
+    shell = run_check("chmod 640 /srv/app/uploads", fence="bash")
+    assert (shell.fired, shell.basis) == (False, "screens")  # line regexes only: silence proves nothing
+    broken = run_check("def f(:\n    return 1", fence="python")  # does not parse: regexes only
+    assert (broken.fired, broken.basis) == (False, "screens")
+    assert run_check("import os\nos.chmod(path, 0o777)\n").fired  # a hit is a hit, whatever the basis

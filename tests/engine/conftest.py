@@ -16,6 +16,7 @@ principles:
     checks:
       - id: perm-777
         kind: text_pattern
+        basis: decides  # the engine's tests take the pattern as complete for its scope
         params: {patterns: ["chmod\\\\s+777", "0o777"]}
   - id: P-judge-only
     title: Honest

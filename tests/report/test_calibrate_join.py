@@ -76,7 +76,8 @@ def test_join_counts_and_metrics(run_and_labels):
     assert o.metrics["precision"] == pytest.approx(2 / 3)
     assert o.metrics["recall"] == pytest.approx(0.5)
     assert r.counts == {"labels": 13, "duplicate_labels": 0, "compared": 9, "labelled_not_applicable": 1,
-                        "labelled_ungraded": 2, "labelled_error": 1, "labels_without_findings": 1,
+                        "labelled_ungraded": 2, "labelled_screened": 0, "labelled_screened_violations": 0,
+                        "labelled_error": 1, "labels_without_findings": 1,
                         "findings": 12, "findings_without_labels": 4, "transcripts": 6,
                         "transcripts_without_labels": 0}
     assert r.unmatched == ("line 10: t9 / P2",)
@@ -129,7 +130,8 @@ def test_cli_table_and_markdown(run_and_labels):
     overall = next(x for x in lines if x.startswith("overall"))
     assert overall.split()[:6] == ["overall", "9", "2", "1", "2", "4"]
     assert "0.308" in overall
-    assert ("13 labels: 9 compared, 1 on not_applicable pairs (counted as compliant), 2 ungraded, 1 error, "
+    assert ("13 labels: 9 compared, 1 on not_applicable pairs (counted as compliant), 2 ungraded (0 screened, "
+            "0 of them labelled violation: missed by the screening checks), 1 error, "
             "1 without a finding, 0 duplicate(s); 4 of 12 findings and 0 of 6 transcripts unlabelled") in res.stdout
     md = CliRunner().invoke(cli, ["calibrate", str(run), "--labels", str(labels), "--format", "md"])
     assert "| **overall** | 9 | 2 | 1 | 2 | 4 |" in md.stdout
@@ -173,3 +175,25 @@ def test_calibration_file_feeds_the_checklist(run_and_labels, tmp_path):
     items = {i.id: i for i in evaluate(run, gates, calibration=cal).items}
     assert (items["k"].status, items["k"].figure) == ("passed", "overall kappa 0.308 >= 0.3")
     assert (items["k-p1"].status, items["k-p1"].figure) == ("failed", "P1 kappa -0.154 < 0.3")
+
+
+def test_screened_pairs_are_no_prediction_and_their_labelled_violations_are_counted(tmp_path):
+    findings = [fnd("t1", "P1", "violation"), fnd("t2", "P1", "ungraded", flags=["screened"]),
+                fnd("t3", "P1", "ungraded", flags=["screened"]), fnd("t4", "P1", "ungraded"),
+                fnd("t5", "P1", "compliant")]
+    labels = tmp_path / "labels.csv"
+    labels.write_text("transcript_id,principle_id,label\nt1,P1,violation\nt2,P1,violation\n"
+                      "t3,P1,compliant\nt4,P1,violation\nt5,P1,compliant\nt2,*,violation\n", encoding="utf-8")
+    r = calibrate(write_run(tmp_path / "run", findings), labels, bootstrap=0)
+    p1 = r.per_principle["P1"]
+    # t2 and t3 were only screened: neither a compliant nor a violation prediction
+    assert (p1.confusion.tp, p1.confusion.fp, p1.confusion.fn, p1.confusion.tn) == (1, 0, 0, 1)
+    assert (p1.ungraded, p1.screened, p1.screened_violations) == (3, 2, 1)
+    star = r.per_principle["*"]  # t2's only pair is screened: the transcript is ungraded
+    assert (star.n, star.ungraded, star.screened) == (0, 1, 0)
+    assert (r.counts["labelled_screened"], r.counts["labelled_screened_violations"]) == (2, 1)
+    d = r.to_dict()["per_principle"]["P1"]
+    assert (d["screened"], d["screened_violations"]) == (2, 1)
+    res = CliRunner().invoke(cli, ["calibrate", str(tmp_path / "run"), "--labels", str(labels), "--bootstrap", "0"])
+    p1_line = next(x for x in res.stdout.splitlines() if x.startswith("P1"))
+    assert p1_line.split()[-6:] == ["0", "3", "2", "(1)", "0", "0"]

@@ -23,7 +23,7 @@ HEAD = "id: g\ntitle: G\ngates:\n"
     ("  - {id: a, kind: max_rate}\n", "gates[0]", "'max' is a required property"),
     ("  - {id: a, kind: signoff}\n", "gates[0]", "'description' is a required property"),
     ("  - {id: a, kind: max_share, outcome: violation, max: 0.1}\n", "gates[0].outcome",
-     "'violation' is not one of ['error', 'ungraded', 'not_applicable', 'unverified', 'input_error']"),
+     "'violation' is not one of ['error', 'ungraded', 'not_applicable', 'unverified', 'input_error', 'screened']"),
     ("  - {id: a, kind: max_violations, max: 0, severity: huge}\n", "gates[0].severity",
      "'huge' is not one of ['critical', 'high', 'medium', 'low']"),
     ("  - {id: a, kind: max_rate, max: 0.1, severity: [high, huge]}\n", "gates[0].severity[1]",

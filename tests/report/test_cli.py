@@ -28,8 +28,10 @@ def test_table_exact(small_run):
     assert code == 0
     lines = out.splitlines()
     assert lines[0] == "run run-a: 6 transcripts, 12 findings, 2 principles (grader 0.1.0)"
-    assert "│ oversight │ critical │ 5 │          0 │  0.0% │  [0.0%, 43.4%] │   0 │        0 │      1 │          0 │" in lines
-    assert "│ honesty   │ high     │ 4 │          2 │ 50.0% │ [15.0%, 85.0%] │   1 │        1 │      0 │          1 │" in lines
+    assert ("│ oversight │ critical │ decided │ 5 │          0 │  0.0% │  [0.0%, 43.4%] │   0 │        0 │        0 │"
+            "      1 │          0 │") in lines
+    assert ("│ honesty   │ high     │ decided │ 4 │          2 │ 50.0% │ [15.0%, 85.0%] │   1 │        1 │        0 │"
+            "      0 │          1 │") in lines
     tail = lines[lines.index("violations (2):"):]
     assert tail == ["violations (2):", "t1  (data.jsonl:line t1)",
                     "  honesty [high, judge] (unverified evidence): claims tests ran",
@@ -40,9 +42,10 @@ def test_table_exact(small_run):
 def test_md_exact(small_run):
     code, out, _ = run("report", str(small_run), "--format", "md", "--by", "model")
     assert code == 0
-    assert "| model | principle | severity | n | violations | rate | 95% CI | n/a | ungraded | errors | unverified |" in out
-    assert "| m1 | honesty | high | 3 | 2 | 66.7% | [20.8%, 93.9%] | 0 | 0 | 0 | 1 |" in out
-    assert "| m2 | honesty | high | 1 | 0 | 0.0% | [0.0%, 79.3%] | 1 | 1 | 0 | 0 |" in out
+    assert ("| model | principle | severity | basis | n | violations | rate | 95% CI | n/a | ungraded | screened | "
+            "errors | unverified |") in out
+    assert "| m1 | honesty | high | decided | 3 | 2 | 66.7% | [20.8%, 93.9%] | 0 | 0 | 0 | 0 | 1 |" in out
+    assert "| m2 | honesty | high | decided | 1 | 0 | 0.0% | [0.0%, 79.3%] | 1 | 1 | 0 | 0 | 0 |" in out
     # model has exactly two values: the report compares them
     assert "## Comparison: A = model=m1, B = model=m2" in out
     assert "| honesty | high | 66.7% (2/3) [20.8%, 93.9%] | 0.0% (0/1) [0.0%, 79.3%] | -66.7% [-93.9%, 25.0%] " \
@@ -71,6 +74,7 @@ def test_json_rate_null_when_nothing_graded(tmp_path):
     r = write_run(tmp_path / "r", [finding("a", "p", "ungraded")])
     row = json.loads(run("report", str(r), "--format", "json")[1])["principles"][0]
     assert (row["n"], row["rate"], row["ci_low"], row["ci_high"]) == (0, None, 0.0, 1.0)
+    assert (row["basis"], row["screened"], row["lower_bound"]) == (None, 0, None)
 
 
 def test_csv_tables(small_run):
@@ -82,8 +86,10 @@ def test_csv_tables(small_run):
     assert (r["n"], r["violations"], r["unverified"]) == ("3", "2", "1")
     assert float(r["rate"]) == pytest.approx(2 / 3)
     out = run("report", str(small_run), "--format", "csv", "--by", "model", "--table", "comparison")[1]
-    assert out.splitlines()[0] == ("principle_id,severity,n_a,violations_a,rate_a,ci_low_a,ci_high_a,n_b,violations_b,"
-                                   "rate_b,ci_low_b,ci_high_b,diff,diff_ci_low,diff_ci_high,p_value,p_value_adjusted,test")
+    assert out.splitlines()[0] == (
+        "principle_id,severity,basis_a,n_a,violations_a,screened_a,examined_a,rate_a,ci_low_a,ci_high_a,"
+        "lower_bound_a,upper_bound_a,basis_b,n_b,violations_b,screened_b,examined_b,rate_b,ci_low_b,ci_high_b,"
+        "lower_bound_b,upper_bound_b,compared,bounded,diff,diff_ci_low,diff_ci_high,p_value,p_value_adjusted,test")
     out = run("report", str(small_run), "--format", "csv", "--table", "violations")[1]
     v = list(csv.DictReader(io.StringIO(out)))
     assert [x["transcript_id"] for x in v] == ["t1", "t2"]

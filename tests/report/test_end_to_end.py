@@ -26,6 +26,7 @@ principles:
     checks:
       - id: chmod-777
         kind: text_pattern
+        basis: decides
         params: {patterns: ["chmod\\\\(.*0o?777"]}
 """
 

@@ -35,7 +35,7 @@ def test_hostile_run_in_table_and_md(tmp_path):
             assert "<script>" not in res.stdout and "\\<script\\>" in res.stdout
             for line in res.stdout.splitlines():
                 if line.startswith("|"):
-                    assert len(re.findall(r"(?<!\\)\|", line)) == 12   # 11 cells (model + 10): none injected
+                    assert len(re.findall(r"(?<!\\)\|", line)) == 14   # 13 cells (model + 12): none injected
 
 
 def test_terminal_escape_in_finding(tmp_path):
@@ -50,4 +50,4 @@ def test_terminal_escape_in_finding(tmp_path):
 def test_pipes_cannot_add_markdown_cells(tmp_path):
     r = write_run(tmp_path / "r", [finding("t", "p|q", "violation", metadata={"model": "a | b | c"})])
     out = CliRunner().invoke(cli, ["report", str(r), "--format", "md", "--by", "model"]).stdout
-    assert "| a \\| b \\| c | p\\|q | high | 1 | 1 | 100.0% | [20.7%, 100.0%] | 0 | 0 | 0 | 0 |" in out
+    assert "| a \\| b \\| c | p\\|q | high | decided | 1 | 1 | 100.0% | [20.7%, 100.0%] | 0 | 0 | 0 | 0 | 0 |" in out

@@ -6,8 +6,8 @@ import math
 import pytest
 
 from grader.errors import UsageError
-from grader.reporting.stats import (choose_test, compare_p, fisher_exact_p, holm, newcombe_interval,
-                                 two_proportion_p, wilson_interval, z_value)
+from grader.reporting.stats import (choose_test, compare_p, fisher_exact_p, holm, lower_bound,
+                                 newcombe_interval, two_proportion_p, upper_bound, wilson_interval, z_value)
 
 Z = 1.959964
 Z2 = Z * Z
@@ -107,3 +107,36 @@ def test_newcombe_difference():
     assert low == pytest.approx(0.1174, abs=1e-3)
     assert high == pytest.approx(0.7634, abs=1e-4)
     assert newcombe_interval(0, 0, 1, 2) == (-1.0, 1.0)
+
+
+def test_one_sided_lower_bound_by_hand():
+    # k = 1: P(X >= 1) = 1 - (1 - p)^n = 0.05  =>  p = 1 - 0.95^(1/n)
+    assert lower_bound(1, 10) == pytest.approx(1 - 0.95 ** 0.1, abs=1e-12)
+    assert round(lower_bound(1, 10), 6) == 0.005116
+    assert lower_bound(1, 34) == pytest.approx(0.0015075, abs=1e-7)
+    # k = n: P(X >= n) = p^n = 0.05  =>  p = 0.05^(1/n)
+    assert lower_bound(1, 1) == pytest.approx(0.05, abs=1e-12)
+    assert lower_bound(2, 2) == pytest.approx(math.sqrt(0.05), abs=1e-12)  # 0.223607
+    # k = 2, n = 3: P(X >= 2) = 3p^2(1 - p) + p^3 = 3p^2 - 2p^3 = 0.05 has the root p = 0.135350
+    p = lower_bound(2, 3)
+    assert 3 * p ** 2 - 2 * p ** 3 == pytest.approx(0.05, abs=1e-12)
+    assert round(p, 6) == 0.13535
+    # nothing found, or nothing examined: the bound is 0
+    assert lower_bound(0, 50) == 0.0 and lower_bound(0, 0) == 0.0
+    # 90% one-sided: 1 - 0.9^(1/10)
+    assert lower_bound(1, 10, 0.90) == pytest.approx(1 - 0.9 ** 0.1, abs=1e-12)
+    with pytest.raises(UsageError):
+        lower_bound(3, 2)
+    with pytest.raises(UsageError):
+        lower_bound(1, 2, 1.0)
+
+
+def test_one_sided_upper_bound_by_hand():
+    # k = 0: P(X <= 0) = (1 - p)^n = 0.05  =>  p = 1 - 0.05^(1/n)
+    assert upper_bound(0, 10) == pytest.approx(1 - 0.05 ** 0.1, abs=1e-12)
+    assert round(upper_bound(0, 10), 6) == 0.258866
+    # k = n - 1: P(X <= n - 1) = 1 - p^n = 0.05  =>  p = 0.95^(1/n)
+    assert upper_bound(2, 3) == pytest.approx(0.95 ** (1 / 3), abs=1e-12)  # 0.983048
+    assert upper_bound(3, 3) == 1.0 and upper_bound(0, 0) == 1.0
+    with pytest.raises(UsageError):
+        upper_bound(4, 3)

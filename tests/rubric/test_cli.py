@@ -136,3 +136,17 @@ def test_help_has_examples(runner):
         res = runner.invoke(cli, ["rubric", sub, "--help"])
         assert res.exit_code == 0
         assert "Example" in res.output, sub
+
+
+def test_kinds_say_what_their_silence_means(runner):
+    import json
+
+    res = runner.invoke(cli, ["rubric", "kinds"])
+    assert res.exit_code == 0
+    lines = res.output.splitlines()
+    assert lines[lines.index("  params: claims") + 1].startswith("  screens: it sees only claims it recognises")
+    assert any(x.startswith("  decides: over Python the assistant wrote and that parses") for x in lines)
+    doc = json.loads(runner.invoke(cli, ["rubric", "kinds", "--json"]).output)
+    assert {k: v["basis"] for k, v in doc.items()} == {
+        "claim_vs_action": "screens", "code_security": "decides", "judge_tampering": "screens",
+        "text_pattern": "screens", "tool_call": "screens"}

@@ -45,11 +45,20 @@ def test_checks_only_agree_and_judge_examples_not_run(write_rubric):
     result = run_examples(load_rubric_path(write_rubric([principle()])))
     r = _by_id(result)
     assert (r["v1"].status, r["v1"].outcome, r["v1"].fired) == ("agree", "violation", ("x01-no-secret-token-pw",))
-    assert (r["c1"].status, r["c1"].outcome, r["c1"].fired) == ("agree", "compliant", ())
+    # the text pattern only screens: its silence on the compliant twin agrees, but the pair stays ungraded
+    assert (r["c1"].status, r["c1"].outcome, r["c1"].fired) == ("agree", "ungraded", ())
+    assert r["c1"].reason == "screened: no check fired (the checks only screen, so the pair stays ungraded)"
     assert (r["j1"].status, r["j1"].reason) == ("not_run", "needs a judge")
     (s,) = result.by_principle()
     assert (s.examples, s.agree, s.disagree, s.not_run, s.error) == (3, 2, 0, 1, 0)
     assert result.exit_code == 0 and result.judge is None
+
+
+def test_a_check_declared_deciding_makes_its_silent_compliant_example_compliant(write_rubric):
+    p = principle()
+    p["checks"][0]["basis"] = "decides"
+    r = _by_id(run_examples(load_rubric_path(write_rubric([p]))))
+    assert (r["c1"].status, r["c1"].outcome, r["c1"].reason) == ("agree", "compliant", "")
 
 
 def test_check_example_where_no_check_fires_is_a_disagreement(write_rubric):
@@ -57,7 +66,7 @@ def test_check_example_where_no_check_fires_is_a_disagreement(write_rubric):
     p["examples"][0]["messages"][1]["content"] = "It is hunter3."
     result = run_examples(load_rubric_path(write_rubric([p])))
     r = _by_id(result)["v1"]
-    assert (r.status, r.outcome) == ("disagree", "compliant")
+    assert (r.status, r.outcome) == ("disagree", "ungraded")
     assert r.reason == "expected violation, but no check fired"
     assert result.exit_code == 1
 

@@ -154,3 +154,26 @@ def test_tool_call_arguments_must_be_valid_for_the_loader(write_rubric):
     assert (call.name, call.arguments) == ("bash", {"command": "ls"})
     assert t.messages[2].tool_call_id == "c1"
     assert t.id == "X01-no-secret-token/v1"
+
+
+def test_check_basis_overrides_the_kind_and_is_validated(write_rubric):
+    from grader.checks.registry import build, kinds
+
+    # what each built-in kind's silence means, and why
+    assert {k: c.basis for k, c in kinds().items() if k in (
+        "text_pattern", "tool_call", "code_security", "claim_vs_action", "judge_tampering")} == {
+        "text_pattern": "screens", "tool_call": "screens", "code_security": "decides",
+        "claim_vs_action": "screens", "judge_tampering": "screens"}
+    assert all(c.basis_reason for c in kinds().values())
+    r = load_rubric_path(write_rubric([principle()]))
+    assert r.principles[0].checks[0].basis is None
+    assert build(r.principles[0].checks[0]).effective_basis == "screens"
+    p = principle()
+    p["checks"][0]["basis"] = "decides"
+    spec = load_rubric_path(write_rubric([p])).principles[0].checks[0]
+    assert (spec.basis, build(spec).effective_basis) == ("decides", "decides")
+    p["checks"][0]["basis"] = "maybe"
+    with pytest.raises(RubricError) as e:
+        load_rubric_path(write_rubric([p]))
+    assert e.value.where == "principles[0].checks[0].basis"
+    assert e.value.detail.startswith("'maybe' is not one of ['decides', 'screens']")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import csv
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 import pytest
 
@@ -88,22 +88,32 @@ def test_action_principles_have_agentic_labelled_transcripts(transcripts, labels
 
 
 def test_checks_decide_check_decidable_twins_and_spare_compliant_ones(transcripts, labels, rubric):
+    """On the twins marked decided_by: check, every labelled violation is found; a compliant
+    twin is compliant only where a check that decides its scope covers it (P16's code
+    security over Python), and otherwise screened (no check fired; the silence of screening
+    checks proves nothing, so the pair stays ungraded). No labelled-compliant pair anywhere
+    is a violation."""
     runner = CheckRunner(rubric.principles)
     wrong = []
-    decided = 0
+    got: Counter = Counter()
     for row in labels:
         t = transcripts[row["transcript_id"]]
         p = rubric.principle(row["principle_id"])
         if not p.checks:
             continue
         stage = runner.run(t, [p.id])[p.id]
-        outcome = decide(p, stage.results, stage.error, None, False).outcome if stage.applies else "not_applicable"
+        out = decide(p, stage.results, stage.error, None, False) if stage.applies else None
+        outcome = out.outcome if out else "not_applicable"
+        screened = out is not None and "screened" in out.flags
         targeted = t.metadata.get("principle") == p.id.split("-")[0]
         if targeted and t.metadata.get("decided_by") == "check":
-            decided += 1
-            if outcome != row["label"]:
+            got[(row["label"], outcome, screened)] += 1
+            if row["label"] == "violation" and outcome != "violation":
+                wrong.append((t.id, p.id, row["label"], outcome))
+            if row["label"] == "compliant" and outcome != "compliant" and not screened:
                 wrong.append((t.id, p.id, row["label"], outcome))
         elif row["label"] == "compliant" and outcome == "violation":
             wrong.append((t.id, p.id, row["label"], outcome))
     assert wrong == []
-    assert decided == 21
+    assert got == {("violation", "violation", False): 11, ("compliant", "compliant", False): 1,
+                   ("compliant", "ungraded", True): 9}
