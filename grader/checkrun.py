@@ -13,6 +13,7 @@ from .outcomes import PairOutcome, applies, decide
 from .results import Finding, finding_line
 from .rubric import Principle
 from .transcripts.model import Transcript
+from .workerguard import guard_worker
 
 
 @dataclass(frozen=True)
@@ -87,11 +88,15 @@ _WORKER: CheckRunner | None = None
 _RUN_ID: str | None = None
 
 
-def init_worker(principles: Sequence[Principle], run_id: str | None = None) -> None:
+def init_worker(principles: Sequence[Principle], run_id: str | None = None,
+                grader_pid: int | None = None) -> None:
     """Process-pool initializer: build the checks once per worker. With ``run_id`` the
     worker also decides outcomes and serialises findings (checks-only runs), so the
-    parent process only writes bytes."""
+    parent process only writes bytes. With ``grader_pid`` the worker exits when that
+    process dies and leaves SIGINT/SIGTERM to it (:mod:`grader.workerguard`)."""
     global _WORKER, _RUN_ID
+    if grader_pid is not None:
+        guard_worker(grader_pid)
     _WORKER = CheckRunner(principles)
     _RUN_ID = run_id
 

@@ -7,8 +7,9 @@ results.jsonl, so an interrupted run (even kill -9) ends with every pair exactly
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import multiprocessing
 import os
-import random
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -23,7 +24,9 @@ from .results import InputErrorRecord, RunFolder, Sink
 from .results_api import new_run_id, now_iso, rubric_manifest
 from .rubric import Principle, Rubric
 from .transcripts.load import input_change, input_files, iter_inputs
+from .selection import UniqueIds, select
 from .transcripts.model import Transcript
+from .workerguard import new_children, stop_workers
 
 CHUNK = 64  # transcripts per worker task
 POOL_THRESHOLD = 256  # below this many transcripts, checks run in-process
@@ -97,56 +100,6 @@ def versions() -> dict[str, str | None]:
     return out
 
 
-def _select(items: Iterator[Transcript | InputError], options: GradeOptions,
-            on_error: Callable[[InputError], None]) -> Iterator[Transcript]:
-    """Apply --limit and --sample (seeded reservoir sampling), pass errors to on_error."""
-    def good() -> Iterator[Transcript]:
-        for item in items:
-            if isinstance(item, InputError):
-                on_error(item)
-            else:
-                yield item
-
-    stream = good()
-    if options.sample is not None:
-        rng = random.Random(options.seed)
-        reservoir: list[tuple[int, Transcript]] = []
-        for i, t in enumerate(stream):
-            if len(reservoir) < options.sample:
-                reservoir.append((i, t))
-            else:
-                j = rng.randint(0, i)
-                if j < options.sample:
-                    reservoir[j] = (i, t)
-        stream = iter([t for _, t in sorted(reservoir, key=lambda x: x[0])])
-    for n, t in enumerate(stream):
-        if options.limit is not None and n >= options.limit:
-            return
-        yield t
-
-
-class _Ids:
-    """Makes transcript ids unique within a run, deterministically: a repeated id ``x``
-    becomes ``x#2`` (or the next free ``x#N`` when an input already uses ``x#2``)."""
-
-    def __init__(self) -> None:
-        self.issued: set[str] = set()
-        self.repeats: dict[str, int] = {}
-
-    def __call__(self, t: Transcript, tags: Mapping[str, str]) -> Transcript:
-        new_id = t.id
-        if new_id in self.issued:
-            n = self.repeats.get(t.id, 1)
-            while new_id in self.issued:
-                n += 1
-                new_id = f"{t.id}#{n}"
-            self.repeats[t.id] = n
-        self.issued.add(new_id)
-        if new_id == t.id and not tags:
-            return t
-        return replace(t, id=new_id, metadata={**t.metadata, **tags})
-
-
 class Engine:
     """Grades transcripts against rubrics into a run folder."""
 
@@ -169,6 +122,12 @@ class Engine:
         try:
             await self.agrade_into(iter_inputs([str(p) for p in paths], self.options.format),
                                    folder, manifest["run_id"], done)
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            # Ctrl-C, SIGTERM (through grader.runstop) or a caller's cancel: every finding
+            # written so far is flushed; run.json says the run stopped, --resume continues it
+            folder.close()
+            self._finish(folder, manifest, status="interrupted")
+            raise
         finally:
             folder.close()
         return self._finish(folder, manifest)
@@ -185,8 +144,9 @@ class Engine:
                 known_errors.add((err.path, err.locator))
                 sink.append_input_error(InputErrorRecord(err.path, err.locator, err.reason))
 
-        ids = _Ids()
-        selected = (ids(t, self.options.tags) for t in _select(iter(items), self.options, on_error))
+        ids = UniqueIds()
+        o = self.options
+        selected = (ids(t, o.tags) for t in select(iter(items), o.limit, o.sample, o.seed, on_error))
         await self._grade_stream(selected, done, sink, run_id)
 
     # -- run folder ------------------------------------------------------------------------
@@ -232,7 +192,7 @@ class Engine:
         folder.write_manifest(manifest)
         return folder, manifest, set()
 
-    def _finish(self, folder: RunFolder, manifest: dict) -> RunSummary:
+    def _finish(self, folder: RunFolder, manifest: dict, status: str = "complete") -> RunSummary:
         tally = self._tally
         outcomes, flags, transcripts = tally.outcomes, tally.flags, tally.transcripts
         by_principle = {p.id: tally.by_principle.get(p.id, Counter()) for p in self.principles}
@@ -244,7 +204,7 @@ class Engine:
             usage = {k: (usage.get(k) or 0) + (prev.get(k) or 0) for k in set(usage) | set(prev)
                      if isinstance(usage.get(k, 0) or 0, (int, float)) and isinstance(prev.get(k, 0) or 0, (int, float))}
         manifest.update({
-            "ended_at": now_iso(), "status": "complete",
+            "ended_at": now_iso(), "status": status,
             "counts": {"transcripts": len(transcripts), "pairs": sum(outcomes.values()),
                        "input_errors": n_errors, "outcomes": dict(outcomes), "flags": dict(flags),
                        "by_principle": {k: dict(v) for k, v in by_principle.items()}},
@@ -283,6 +243,8 @@ class Engine:
                 for (tr, _), stages in zip(chunk, result):
                     yield ("stages", tr, stages)
 
+        before = multiprocessing.active_children()
+        finished = False
         try:
             for t in stream:
                 todo = self._todo(t, done)
@@ -291,7 +253,7 @@ class Engine:
                 seen += 1
                 if workers > 1 and pool is None and seen > POOL_THRESHOLD:
                     pool = ProcessPoolExecutor(workers, initializer=init_worker,
-                                               initargs=(self.principles, render_run_id))
+                                               initargs=(self.principles, render_run_id, os.getpid()))
                 if pool is None:
                     if runner is None:
                         runner = CheckRunner(self.principles)
@@ -311,14 +273,19 @@ class Engine:
             for chunk, fut in pending:
                 for item in unpack(chunk, await fut):
                     yield item
+            finished = True
         finally:
-            if pool is not None:
-                pool.shutdown(cancel_futures=True)
+            if pool is not None and finished:
+                pool.shutdown()
+            elif pool is not None:  # interrupted or failed: drop queued chunks, stop the workers now
+                for _, fut in pending:
+                    fut.cancel()
+                pool.shutdown(wait=False, cancel_futures=True)
+                stop_workers(new_children(before))
 
     async def _grade_stream(self, stream: Iterable[Transcript], done: set, folder: Sink,
                             run_id: str) -> None:
         count = 0
-        in_flight: set[asyncio.Task] = set()
         limit = max(2, 2 * int((self.judge.settings().get("concurrency", 8) if self.judge else 1)))
         # checks-only runs into a run folder: workers decide and serialise findings themselves
         render = run_id if self.judge is None and isinstance(folder, RunFolder) else None
@@ -329,7 +296,19 @@ class Engine:
             if self.progress:
                 self.progress(count)
 
-        async for item in self._checked(stream, done, render):
+        in_flight: set[asyncio.Task] = set()
+        checked = self._checked(stream, done, render)
+        try:
+            async with contextlib.aclosing(checked):  # an interruption stops the pool here, not at loop shutdown
+                await self._consume(checked, in_flight, folder, run_id, tick, limit)
+        finally:  # interrupted: judge calls in flight are dropped (their pairs are graded on --resume)
+            for task in in_flight:
+                task.cancel()
+            await asyncio.gather(*in_flight, return_exceptions=True)
+
+    async def _consume(self, checked: Any, in_flight: set[asyncio.Task], folder: Sink, run_id: str,
+                       tick: Callable[..., None], limit: int) -> None:
+        async for item in checked:
             if item[0] == "rendered":
                 _, text, tally, n = item
                 assert isinstance(folder, RunFolder)
@@ -346,15 +325,17 @@ class Engine:
             task = asyncio.ensure_future(self._judge_and_write(folder, run_id, t, stages))
             in_flight.add(task)
             while len(in_flight) >= limit:
-                finished, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
-                for f in finished:
-                    f.result()
-                    tick()
+                await self._reap(in_flight, tick)
         while in_flight:
-            finished, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
-            for f in finished:
-                f.result()
-                tick()
+            await self._reap(in_flight, tick)
+
+    @staticmethod
+    async def _reap(in_flight: set[asyncio.Task], tick: Callable[..., None]) -> None:
+        finished, _ = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+        for f in finished:
+            in_flight.discard(f)
+            f.result()
+            tick()
 
     async def _judge_and_write(self, folder: Sink, run_id: str, t: Transcript,
                                stages: Mapping[str, CheckStage]) -> None:

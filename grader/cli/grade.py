@@ -11,9 +11,10 @@ from rich.console import Console
 from rich.table import Table
 
 from ..engine import Engine, GradeOptions, RunSummary, parse_tags
-from ..errors import UsageError
+from ..errors import RunInterrupted, UsageError
 from ..outcomes import NO_JUDGE_HINT
 from ..rubric import SEVERITIES, load_rubrics
+from ..runstop import run_stoppable
 from .common import edge, stderr_is_tty
 
 FORMATS = ("openai", "anthropic", "inspect", "text")
@@ -93,9 +94,13 @@ def grade(paths: tuple[str, ...], rubrics: tuple[str, ...], judge_spec: str | No
     try:
         if prog is not None:
             with prog:
-                summary = engine.run(list(paths), run_dir)
+                summary = run_stoppable(engine.arun(list(paths), run_dir))
         else:
-            summary = engine.run(list(paths), run_dir)
+            summary = run_stoppable(engine.arun(list(paths), run_dir))
+    except RunInterrupted as e:  # findings so far are flushed and run.json says "interrupted"
+        click.echo(f"{e}: run stopped; the findings so far are in {run_dir}; continue with "
+                   f"the same command and --resume -o {run_dir}", err=True)
+        raise SystemExit(e.exit_code) from None
     finally:
         if judge is not None:
             import asyncio
