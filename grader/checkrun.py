@@ -81,8 +81,8 @@ def findings_for(principles: Sequence[Principle], run_id: str, t: Transcript,
 
 
 #: What a worker returns for a chunk in render mode: the JSONL text of its findings and,
-#: per finding, (transcript_id, principle_id, outcome, flags) for the run's counts.
-Rendered = tuple[str, list[tuple[str, str, str, tuple[str, ...]]]]
+#: per finding, (transcript_id, principle_id, outcome, flags, error) for the run's counts.
+Rendered = tuple[str, list[tuple[str, str, str, tuple[str, ...], str | None]]]
 
 _WORKER: CheckRunner | None = None
 _RUN_ID: str | None = None
@@ -109,9 +109,9 @@ def run_chunk(chunk: Sequence[tuple[Transcript, Sequence[str]]]) -> list[dict[st
         return stages
     principles = list(_WORKER.principles.values())
     lines: list[str] = []
-    tally: list[tuple[str, str, str, tuple[str, ...]]] = []
+    tally: list[tuple[str, str, str, tuple[str, ...], str | None]] = []
     for (t, _), st in zip(chunk, stages):
         for f in findings_for(principles, _RUN_ID, t, st, {}, False):
             lines.append(finding_line(f))
-            tally.append((f.transcript_id, f.principle_id, f.outcome, f.flags))
+            tally.append((f.transcript_id, f.principle_id, f.outcome, f.flags, f.error))
     return "".join(lines), tally

@@ -19,12 +19,14 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 from . import __version__
 from .checkrun import CheckRunner, CheckStage, findings_for, init_worker, run_chunk
 from .errors import InputError, RunFolderError, UsageError
+from .inputs_check import check_inputs
 from .judges.base import Judge, JudgeOutcome
+from .problems import ReasonTally
 from .results import InputErrorRecord, RunFolder, Sink
 from .results_api import new_run_id, now_iso, rubric_manifest
 from .rubric import Principle, Rubric
-from .transcripts.load import input_change, input_files, iter_inputs
 from .selection import UniqueIds, select
+from .transcripts.load import input_change, input_files, iter_inputs
 from .transcripts.model import Transcript
 from .workerguard import new_children, stop_workers
 
@@ -57,6 +59,8 @@ class RunSummary:
     by_principle: dict[str, Counter]
     flags: Counter
     usage: Mapping[str, Any]
+    error_reasons: ReasonTally = field(default_factory=ReasonTally)  # pairs that ended in error
+    input_error_reasons: ReasonTally = field(default_factory=ReasonTally)  # inputs skipped
 
     @property
     def errors(self) -> int:
@@ -76,9 +80,13 @@ class _Tally:
         self.flags: Counter = Counter()
         self.by_principle: dict[str, Counter] = {}
         self.transcripts: set[str] = set()
+        self.errors = ReasonTally()
 
-    def add(self, transcript_id: str, principle_id: str, outcome: str, flags: Iterable[str]) -> None:
+    def add(self, transcript_id: str, principle_id: str, outcome: str, flags: Iterable[str],
+            error: str | None = None) -> None:
         self.outcomes[outcome] += 1
+        if outcome == "error":
+            self.errors.add(error, f"{transcript_id} {principle_id}")
         self.by_principle.setdefault(principle_id, Counter())[outcome] += 1
         self.transcripts.add(transcript_id)
         for fl in flags:
@@ -114,11 +122,12 @@ class Engine:
         self._tally = _Tally()
 
     # -- public entry points ---------------------------------------------------------------
-    def run(self, paths: Sequence[str | Path], run_dir: str | Path) -> RunSummary:
-        return asyncio.run(self.arun(paths, run_dir))
+    def run(self, paths: Sequence[str | Path], run_dir: str | Path, run_id: str | None = None) -> RunSummary:
+        return asyncio.run(self.arun(paths, run_dir, run_id))
 
-    async def arun(self, paths: Sequence[str | Path], run_dir: str | Path) -> RunSummary:
-        folder, manifest, done = self._open(paths, run_dir)
+    async def arun(self, paths: Sequence[str | Path], run_dir: str | Path, run_id: str | None = None) -> RunSummary:
+        """Grade ``paths`` into the run folder ``run_dir`` (a new run gets ``run_id``, or a new id)."""
+        folder, manifest, done = self._open(paths, run_dir, run_id)
         try:
             await self.agrade_into(iter_inputs([str(p) for p in paths], self.options.format),
                                    folder, manifest["run_id"], done)
@@ -150,7 +159,8 @@ class Engine:
         await self._grade_stream(selected, done, sink, run_id)
 
     # -- run folder ------------------------------------------------------------------------
-    def _open(self, paths: Sequence[str | Path], run_dir: str | Path) -> tuple[RunFolder, dict, set]:
+    def _open(self, paths: Sequence[str | Path], run_dir: str | Path,
+              run_id: str | None = None) -> tuple[RunFolder, dict, set]:
         inputs = [str(p) for p in paths]
         settings = {"format": self.options.format, "limit": self.options.limit,
                     "sample": self.options.sample, "seed": self.options.seed,
@@ -178,14 +188,16 @@ class Engine:
             done = set()
             for row in folder.rows():
                 done.add((row["transcript_id"], row["principle_id"]))
-                self._tally.add(row["transcript_id"], row["principle_id"], row["outcome"], row["flags"])
+                self._tally.add(row["transcript_id"], row["principle_id"], row["outcome"], row["flags"],
+                               row.get("error"))
             return folder, manifest, done
+        files = check_inputs(inputs, self.options.format)  # before any run folder exists
         folder = RunFolder.create(run_dir)
         manifest = {
-            "run_id": new_run_id(),
+            "run_id": run_id or new_run_id(),
             "grader_version": __version__, "versions": versions(), "started_at": now_iso(), "ended_at": None,
             "status": "running",
-            "inputs": inputs, "input_files": [list(f) for f in input_files(inputs, self.options.format)],
+            "inputs": inputs, "input_files": [list(f) for f in files],
             "options": settings, "rubrics": rubric_manifest(self.rubrics),
             "judge": judge_settings,
         }
@@ -197,7 +209,10 @@ class Engine:
         outcomes, flags, transcripts = tally.outcomes, tally.flags, tally.transcripts
         by_principle = {p.id: tally.by_principle.get(p.id, Counter()) for p in self.principles}
         by_principle.update({k: v for k, v in tally.by_principle.items() if k not in by_principle})
-        n_errors = len(folder.input_errors())
+        input_reasons = ReasonTally()
+        for rec in folder.input_errors():
+            input_reasons.add(rec.reason, f"{rec.path}:{rec.locator}" if rec.locator else rec.path)
+        n_errors = len(input_reasons)
         usage = dict(self.judge.usage()) if self.judge is not None else {}
         if self.options.resume and manifest.get("usage"):
             prev = manifest["usage"]
@@ -212,7 +227,7 @@ class Engine:
         })
         folder.write_manifest(manifest)
         return RunSummary(folder.path, manifest["run_id"], len(transcripts), n_errors, outcomes,
-                          by_principle, flags, usage)
+                          by_principle, flags, usage, tally.errors, input_reasons)
 
     # -- grading ---------------------------------------------------------------------------
     def _todo(self, t: Transcript, done: set) -> list[str]:
@@ -355,7 +370,7 @@ class Engine:
                verdicts: Mapping[str, JudgeOutcome]) -> None:
         for f in findings_for(self.principles, run_id, t, stages, verdicts, self.judge is not None):
             folder.append(f)
-            self._tally.add(f.transcript_id, f.principle_id, f.outcome, f.flags)
+            self._tally.add(f.transcript_id, f.principle_id, f.outcome, f.flags, f.error)
 
 
 def parse_tags(pairs: Iterable[str]) -> dict[str, str]:

@@ -1,7 +1,6 @@
 """``grader grade``: grade transcripts into a run folder and print a summary."""
 from __future__ import annotations
 
-import datetime as _dt
 import os
 from pathlib import Path
 from typing import Any
@@ -11,11 +10,13 @@ from rich.console import Console
 from rich.table import Table
 
 from ..engine import Engine, GradeOptions, RunSummary, parse_tags
-from ..errors import RunInterrupted, UsageError
+from ..errors import JudgeConfigError, RunInterrupted, UsageError
 from ..outcomes import NO_JUDGE_HINT
+from ..problems import ReasonTally
+from ..results_api import new_run_id
 from ..rubric import SEVERITIES, load_rubrics
 from ..runstop import run_stoppable
-from .common import edge, stderr_is_tty
+from .common import edge, plural, stderr_is_tty
 
 FORMATS = ("openai", "anthropic", "inspect", "text")
 
@@ -31,8 +32,37 @@ def _progress(quiet: bool):  # type: ignore[no-untyped-def]
     return prog, lambda n: prog.update(task, completed=n)
 
 
+SHOWN_KINDS = 3  # reasons shown per summary line group
+
+
+def _reasons(tally: ReasonTally, noun: str) -> None:
+    """The first few failure reasons, grouped by kind, largest first."""
+    for g in tally.top(SHOWN_KINDS):
+        first = f" (first: {g.where})" if g.where else ""
+        click.echo(f"  {plural(g.count, noun)}: {g.reason}{first}")
+    if tally.kinds > SHOWN_KINDS:
+        click.echo(f"  ... and {plural(tally.kinds - SHOWN_KINDS, 'other kind')}")
+
+
+def _make_judge(spec: str, from_env: bool, **options: Any) -> Any:
+    """make_judge; an error caused by $GRADER_JUDGE names the variable, not --judge."""
+    from ..judges.factory import make_judge
+
+    try:
+        return make_judge(spec, **options)
+    except JudgeConfigError as e:
+        msg = str(e)
+        if not from_env or "$GRADER_JUDGE_" in msg:
+            raise
+        if f"--judge {spec}" in msg:
+            msg = msg.replace(f"--judge {spec}", f"GRADER_JUDGE={spec}")
+        else:
+            msg = f"GRADER_JUDGE={spec}: {msg}"
+        raise JudgeConfigError(msg) from None
+
+
 def summary_table(summary: RunSummary, severities: dict[str, str]) -> Table:
-    table = Table(title=f"run {summary.run_id}: {summary.transcripts} transcripts", show_lines=False)
+    table = Table(title=f"run {summary.run_id}: {plural(summary.transcripts, 'transcript')}", show_lines=False)
     for col in ("principle", "severity", "violation", "compliant", "n/a", "ungraded", "error"):
         table.add_column(col, justify="left" if col in ("principle", "severity") else "right", no_wrap=True)
     order = {s: i for i, s in enumerate(SEVERITIES)}
@@ -80,23 +110,24 @@ def grade(paths: tuple[str, ...], rubrics: tuple[str, ...], judge_spec: str | No
     loaded = load_rubrics(list(rubrics))
     options = GradeOptions(format=fmt, limit=limit, sample=sample, seed=seed, tags=parse_tags(tags),
                            workers=workers, resume=resume)
+    from_env = not judge_spec and bool(os.environ.get("GRADER_JUDGE"))
     judge_spec = judge_spec or os.environ.get("GRADER_JUDGE") or None
     judge: Any = None
     if judge_spec:
-        from ..judges.factory import make_judge
-
-        judge = make_judge(judge_spec, base_url=base_url, mode=judge_mode, concurrency=concurrency,
-                           samples=samples, temperature=temperature, cache=not no_cache)
-    if run_dir is None:
-        run_dir = str(Path("runs") / _dt.datetime.now().strftime("run-%Y%m%d-%H%M%S"))
+        judge = _make_judge(judge_spec, from_env, base_url=base_url, mode=judge_mode, concurrency=concurrency,
+                            samples=samples, temperature=temperature, cache=not no_cache)
+    run_id = None
+    if run_dir is None:  # the folder is named by the run id
+        run_id = new_run_id()
+        run_dir = str(Path("runs") / run_id)
     prog, callback = _progress(quiet)
     engine = Engine(loaded, judge, options, progress=callback)
     try:
         if prog is not None:
             with prog:
-                summary = run_stoppable(engine.arun(list(paths), run_dir))
+                summary = run_stoppable(engine.arun(list(paths), run_dir, run_id=run_id))
         else:
-            summary = run_stoppable(engine.arun(list(paths), run_dir))
+            summary = run_stoppable(engine.arun(list(paths), run_dir, run_id=run_id))
     except RunInterrupted as e:  # findings so far are flushed and run.json says "interrupted"
         click.echo(f"{e}: run stopped; the findings so far are in {run_dir}; continue with "
                    f"the same command and --resume -o {run_dir}", err=True)
@@ -118,16 +149,20 @@ def grade(paths: tuple[str, ...], rubrics: tuple[str, ...], judge_spec: str | No
             u = summary.usage
             cost = ("cost unknown (model not in the price table)" if u.get("unpriced_requests")
                     else f"~${(u.get('cost_usd') or 0):.4f}")
-            click.echo(f"judge: {u.get('requests', 0)} requests, {u.get('input_tokens', 0)} input tokens "
+            click.echo(f"judge: {plural(u.get('requests', 0), 'request')}, {u.get('input_tokens', 0)} input tokens "
                        f"({u.get('cached_tokens', 0)} cached), {u.get('output_tokens', 0)} output tokens, {cost}")
         if summary.flags.get("unverified_evidence"):
-            click.echo(f"{summary.flags['unverified_evidence']} violation(s) with unverified evidence (flagged for review)")
+            click.echo(f"{plural(summary.flags['unverified_evidence'], 'violation')} with unverified evidence "
+                       "(flagged for review)")
     click.echo(f"run folder: {summary.run_dir}")
     if summary.input_errors:
-        click.echo(f"skipped {summary.input_errors} input(s) that could not be read: see "
-                   f"{Path(summary.run_dir) / 'input_errors.jsonl'}")
+        click.echo(f"skipped {plural(summary.input_errors, 'input')} that could not be read "
+                   f"(all in {Path(summary.run_dir) / 'input_errors.jsonl'}):")
+        _reasons(summary.input_error_reasons, "input")
     if summary.errors:
-        click.echo(f"{summary.errors} pair(s) ended in error: see outcome 'error' in {Path(summary.run_dir) / 'results.jsonl'}")
+        click.echo(f"{plural(summary.errors, 'pair')} ended in error "
+                   f"(outcome 'error' in {Path(summary.run_dir) / 'results.jsonl'}):")
+        _reasons(summary.error_reasons, "pair")
     if fail_on is not None:
         worst = SEVERITIES[: SEVERITIES.index(fail_on) + 1]
         bad = [pid for pid, c in summary.by_principle.items() if c.get("violation") and severities.get(pid) in worst]
