@@ -79,7 +79,7 @@ def summary_table(summary: RunSummary, severities: dict[str, str]) -> Table:
 @click.option("-r", "--rubric", "rubrics", multiple=True, type=click.Path(), help="Rubric file or folder (repeatable). Default: the shipped constitution.")
 @click.option("--judge", "judge_spec", default=None, help="openai:MODEL, anthropic:MODEL or scripted:FILE. Default: $GRADER_JUDGE, else no judge (offline).")
 @click.option("--base-url", default=None, help="OpenAI-compatible server URL (vLLM, Ollama, llama.cpp).")
-@click.option("-o", "--output", "run_dir", type=click.Path(file_okay=False), default=None, help="Run folder (default: runs/<timestamp>).")
+@click.option("-o", "--output", "run_dir", type=click.Path(file_okay=False), default=None, help="Run folder (default: runs/<run id>).")
 @click.option("--judge-mode", type=click.Choice(["per-principle", "batched"]), default="per-principle", show_default=True)
 @click.option("--concurrency", type=click.IntRange(1, 1024), default=8, show_default=True, help="Judge requests in flight.")
 @click.option("--samples", type=click.IntRange(1, 25), default=1, show_default=True, help="Judge samples per pair (strict majority).")
