@@ -171,3 +171,70 @@ def test_the_watcher_alone_ends_a_worker_whose_grader_died(tmp_path, method):
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+class _StallingJudge:
+    """Answers the first ``answer`` transcripts at once, then never answers (a hung provider)."""
+
+    spec = "stall:test"
+
+    def __init__(self, answer: int):
+        self.answer = answer
+        self.asked: list[str] = []
+        self.stalled = 0
+
+    async def grade(self, transcript, principles):  # type: ignore[no-untyped-def]
+        import asyncio
+
+        from grader.judges.base import JudgeOutcome
+
+        self.asked.append(transcript.id)
+        if len(self.asked) > self.answer:
+            self.stalled += 1
+            await asyncio.Event().wait()
+        return {p.id: JudgeOutcome("compliant", rationale="ok") for p in principles}
+
+    def settings(self):  # type: ignore[no-untyped-def]
+        return {"spec": self.spec, "concurrency": 4}
+
+    def usage(self):  # type: ignore[no-untyped-def]
+        return {}
+
+    async def aclose(self) -> None:
+        return None
+
+
+def test_cancelling_a_judge_run_drops_calls_in_flight_and_marks_the_run(tmp_path, rubric_dir):
+    """The judge path of an interruption (what SIGINT/SIGTERM do through grader.runstop):
+    calls in flight are cancelled, nothing half-written, run.json interrupted, resume finishes."""
+    import asyncio
+
+    from grader.engine import Engine, GradeOptions
+    from grader.rubric import load_rubrics
+
+    n = 40
+    src = write_jsonl(tmp_path / "in.jsonl", n)
+    run = tmp_path / "run"
+    rubrics = load_rubrics([rubric_dir])
+    judge = _StallingJudge(answer=10)
+
+    async def interrupt() -> None:
+        task = asyncio.ensure_future(Engine(rubrics, judge).arun([src], run))
+        while judge.stalled < 8:  # the in-flight bound (2 x concurrency) is full of stalled calls
+            await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task()] == []
+
+    asyncio.run(interrupt())
+    rows = [json.loads(x) for x in (run / "results.jsonl").read_text().splitlines()]
+    assert len(rows) == 3 * 10  # the ten answered transcripts, each pair whole
+    manifest = json.loads((run / "run.json").read_text())
+    assert manifest["status"] == "interrupted" and manifest["counts"]["pairs"] == 30
+
+    summary = Engine(rubrics, _StallingJudge(answer=n), GradeOptions(resume=True)).run([src], run)
+    rows = [json.loads(x) for x in (run / "results.jsonl").read_text().splitlines()]
+    assert summary.exit_code == 0 and len(rows) == 3 * n
+    assert len({(r["transcript_id"], r["principle_id"]) for r in rows}) == 3 * n
+    assert json.loads((run / "run.json").read_text())["status"] == "complete"
