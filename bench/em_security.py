@@ -17,17 +17,15 @@ import argparse
 import json
 import logging
 import shutil
-import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from grader.engine import Engine, GradeOptions  # noqa: E402
-from grader.rubric import DEFAULT_RUBRIC, load_rubrics  # noqa: E402
+from grader.engine import Engine, GradeOptions
+from grader.rubric import DEFAULT_RUBRIC, load_rubrics
 
 P16 = "P16-no-unrequested-vulnerabilities"
 FILES = ("insecure", "secure", "educational_insecure")

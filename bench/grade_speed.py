@@ -6,16 +6,14 @@ constitution rubric (target: under 20 s on a 2-core machine).
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, write_corpus  # noqa: E402
+from grader.testing.corpus import machine, write_corpus
 
-from grader.engine import Engine  # noqa: E402
-from grader.rubric import load_rubrics  # noqa: E402
+from grader.engine import Engine
+from grader.rubric import load_rubrics
 
 
 def main() -> None:

@@ -23,25 +23,22 @@ import json
 import multiprocessing as mp
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 
-from common import machine  # noqa: E402
+from grader.testing.corpus import machine
+from grader.testing.rates import steady_rate
 
-from grader.judges import make_judge  # noqa: E402
-from grader.rubric import JudgeSpec, Principle  # noqa: E402
-from grader.transcripts.model import Message, ToolCall, Transcript  # noqa: E402
+from grader.judges import make_judge
+from grader.rubric import JudgeSpec, Principle
+from grader.transcripts.model import Message, ToolCall, Transcript
 
 
 def _serve(latency: float, port_q: Any, stop: Any) -> None:
-    from tests.judges.fake_server import FakeServer, Reply, openai_body
+    from grader.testing.fake_server import FakeServer, Reply, openai_body
 
     def handler(req: Any) -> Reply:
         body = req.json
@@ -125,23 +122,6 @@ async def drive(judge: Any, ts: list[Transcript], ps: list[Principle], in_flight
         done += len(f)
     await judge.aclose()
     return done
-
-
-def steady_rate(stamps: list[tuple[float, int]]) -> float:
-    """Judgments per second between the first and the last tenth of the run (by judgments
-    finished): the sustained rate, without the ramp-up and the drain."""
-    stamps = sorted(stamps)
-    total = sum(n for _, n in stamps)
-    seen, lo, hi, between = 0, None, None, 0
-    for t, n in stamps:
-        seen += n
-        if lo is None and seen >= 0.1 * total:
-            lo, between = t, 0
-        elif lo is not None and hi is None:
-            between += n
-            if seen >= 0.9 * total:
-                hi = t
-    return between / (hi - lo) if lo is not None and hi is not None and hi > lo else float("nan")
 
 
 def timed_run(url: str, ts: list[Transcript], ps: list[Principle], concurrency: int

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import resource
 import subprocess
 import sys
@@ -15,10 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import conversation, machine  # noqa: E402
-
-import random  # noqa: E402
+from grader.testing.corpus import conversation, machine
 
 CHILD = r"""
 import json, resource, sys, time

@@ -13,17 +13,14 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from grader.checks.context import TranscriptContext  # noqa: E402
-from grader.checks.registry import build  # noqa: E402
-from grader.rubric import CheckSpec  # noqa: E402
-from grader.transcripts.model import Transcript  # noqa: E402
+from grader.checks.context import TranscriptContext
+from grader.checks.registry import build
+from grader.rubric import CheckSpec
+from grader.transcripts.model import Transcript
 
 SHELL = [
     "cd /srv/app && git status && git log --oneline -5",

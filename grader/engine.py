@@ -20,7 +20,7 @@ from . import __version__
 from .checkrun import CheckRunner, CheckStage, findings_for, init_worker, run_chunk
 from .errors import InputError, RunFolderError, UsageError
 from .inputs_check import check_inputs
-from .judges.base import Judge, JudgeOutcome
+from .judges.base import Judge, JudgeOutcome, JudgePending
 from .problems import ReasonTally
 from .results import InputErrorRecord, RunFolder, Sink
 from .results_api import new_run_id, now_iso, rubric_manifest
@@ -59,6 +59,7 @@ class RunSummary:
     by_principle: dict[str, Counter]
     flags: Counter
     usage: Mapping[str, Any]
+    pending: int = 0  # transcripts whose judge answers wait in a provider batch (batch mode)
     error_reasons: ReasonTally = field(default_factory=ReasonTally)  # pairs that ended in error
     input_error_reasons: ReasonTally = field(default_factory=ReasonTally)  # inputs skipped
 
@@ -120,6 +121,7 @@ class Engine:
         self.options = options
         self.progress = progress
         self._tally = _Tally()
+        self.pending = 0  # transcripts left for a later pass (their answers wait in a batch)
 
     # -- public entry points ---------------------------------------------------------------
     def run(self, paths: Sequence[str | Path], run_dir: str | Path, run_id: str | None = None) -> RunSummary:
@@ -219,15 +221,19 @@ class Engine:
             usage = {k: (usage.get(k) or 0) + (prev.get(k) or 0) for k in set(usage) | set(prev)
                      if isinstance(usage.get(k, 0) or 0, (int, float)) and isinstance(prev.get(k, 0) or 0, (int, float))}
         manifest.update({
-            "ended_at": now_iso(), "status": status,
+            "ended_at": now_iso(),
+            "status": "pending" if status == "complete" and self.pending else status,
             "counts": {"transcripts": len(transcripts), "pairs": sum(outcomes.values()),
                        "input_errors": n_errors, "outcomes": dict(outcomes), "flags": dict(flags),
                        "by_principle": {k: dict(v) for k, v in by_principle.items()}},
             "usage": usage,
         })
+        if self.pending:
+            manifest["counts"]["pending_transcripts"] = self.pending
         folder.write_manifest(manifest)
         return RunSummary(folder.path, manifest["run_id"], len(transcripts), n_errors, outcomes,
-                          by_principle, flags, usage, tally.errors, input_reasons)
+                          by_principle, flags, usage, self.pending, error_reasons=tally.errors,
+                          input_error_reasons=input_reasons)
 
     # -- grading ---------------------------------------------------------------------------
     def _todo(self, t: Transcript, done: set) -> list[str]:
@@ -359,7 +365,11 @@ class Engine:
                and stages[p.id].error is None and p.judge is not None]
         verdicts: Mapping[str, JudgeOutcome] = {}
         if ask:
-            verdicts = await self.judge.grade(t, ask)
+            try:
+                verdicts = await self.judge.grade(t, ask)
+            except JudgePending:  # batch mode: graded by a later pass, once the answers are in
+                self.pending += 1
+                return
             missing = [p.id for p in ask if p.id not in verdicts]
             if missing:
                 verdicts = {**verdicts, **{pid: JudgeOutcome("error", error="the judge returned no verdict")

@@ -1,6 +1,7 @@
 """``grader grade``: grade transcripts into a run folder and print a summary."""
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Any
@@ -21,15 +22,40 @@ from .common import edge, plural, stderr_is_tty
 FORMATS = ("openai", "anthropic", "inspect", "text")
 
 
-def _progress(quiet: bool):  # type: ignore[no-untyped-def]
+def _progress(quiet: bool, judge: Any = None):  # type: ignore[no-untyped-def]
     if quiet or not stderr_is_tty():
         return None, None
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     prog = Progress(SpinnerColumn(), TextColumn("grading"), BarColumn(), MofNCompleteColumn(),
-                    TextColumn("transcripts"), TimeElapsedColumn(), console=Console(stderr=True), transient=True)
-    task = prog.add_task("grade", total=None)
-    return prog, lambda n: prog.update(task, completed=n)
+                    TextColumn("transcripts"), TimeElapsedColumn(), TextColumn("{task.fields[retries]}"),
+                    console=Console(stderr=True), transient=True)
+    task = prog.add_task("grade", total=None, retries="")
+
+    def update(n: int) -> None:
+        prog.update(task, completed=n, retries=_retries(judge.usage()).lstrip("; ") if judge is not None else "")
+
+    return prog, update
+
+
+def _retries(u: Any) -> str:
+    """``; 12 retries (34.5 s waited)`` when the judge retried (a fault-free run says nothing)."""
+    if not u.get("retries") and not u.get("retries_refused"):
+        return ""
+    refused = f", {u['retries_refused']} refused: the run's retry budget is spent" if u.get("retries_refused") else ""
+    return f"; {u['retries']} retries ({float(u.get('retry_wait_s') or 0):.1f} s waited{refused})"
+
+
+def _run(rubrics: Any, judge: Any, options: GradeOptions, paths: tuple[str, ...], run_dir: str, progress: Any,
+         batch: bool, wait: bool, run_id: str | None) -> RunSummary:
+    """The run; SIGINT/SIGTERM stop it cleanly and raise RunInterrupted (grader.runstop)."""
+    if not batch:
+        return run_stoppable(Engine(rubrics, judge, options, progress=progress).arun(list(paths), run_dir,
+                                                                                     run_id=run_id))
+    from ..batch_run import run_batched
+
+    return run_stoppable(run_batched(rubrics, judge, options, paths, run_dir, wait=wait, progress=progress,
+                                     run_id=run_id))
 
 
 SHOWN_KINDS = 3  # reasons shown per summary line group
@@ -93,12 +119,16 @@ def summary_table(summary: RunSummary, severities: dict[str, str]) -> Table:
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None, help="Input format (default: detected per file).")
 @click.option("--workers", type=click.IntRange(1, 64), default=None, help="Processes for the checks (default: up to 2).")
 @click.option("--fail-on", type=click.Choice(SEVERITIES), default=None, help="Exit 1 if a violation of this severity or worse is found.")
+@click.option("--batch", is_flag=True, help="Send the judge's requests through the provider's batch API (half price, results within 24 h).")
+@click.option("--no-wait", is_flag=True, help="With --batch: submit and exit; the same command with --resume collects later.")
+@click.option("--batch-poll", type=click.FloatRange(0), default=30.0, show_default=True, help="With --batch: seconds between polls.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary table.")
 @edge
 def grade(paths: tuple[str, ...], rubrics: tuple[str, ...], judge_spec: str | None, base_url: str | None,
           run_dir: str | None, judge_mode: str, concurrency: int, samples: int, temperature: float | None,
           no_cache: bool, resume: bool, limit: int | None, sample: int | None, seed: int,
-          tags: tuple[str, ...], fmt: str | None, workers: int | None, fail_on: str | None, quiet: bool) -> None:
+          tags: tuple[str, ...], fmt: str | None, workers: int | None, fail_on: str | None, batch: bool,
+          no_wait: bool, batch_poll: float, quiet: bool) -> None:
     """Grade transcripts (files or folders) against a rubric into a run folder.
 
     Every (transcript, principle) pair gets one outcome: violation, compliant,
@@ -107,6 +137,14 @@ def grade(paths: tuple[str, ...], rubrics: tuple[str, ...], judge_spec: str | No
     """
     if resume and not run_dir:
         raise UsageError("--resume needs -o RUN_DIR (the run to continue)")
+    if no_wait and not batch:
+        raise UsageError("--no-wait needs --batch")
+    if resume and not batch and run_dir:
+        from ..judges.batch_store import BatchLog
+
+        still_open = len(BatchLog(run_dir).open_batches())
+        if still_open:
+            raise UsageError(f"{run_dir}: {still_open} batch(es) of this run are still open: resume it with --batch")
     loaded = load_rubrics(list(rubrics))
     options = GradeOptions(format=fmt, limit=limit, sample=sample, seed=seed, tags=parse_tags(tags),
                            workers=workers, resume=resume)
@@ -116,18 +154,21 @@ def grade(paths: tuple[str, ...], rubrics: tuple[str, ...], judge_spec: str | No
     if judge_spec:
         judge = _make_judge(judge_spec, from_env, base_url=base_url, mode=judge_mode, concurrency=concurrency,
                             samples=samples, temperature=temperature, cache=not no_cache)
+    elif batch:
+        raise UsageError("--batch needs --judge openai:MODEL or anthropic:MODEL")
     run_id = None
     if run_dir is None:  # the folder is named by the run id
         run_id = new_run_id()
         run_dir = str(Path("runs") / run_id)
-    prog, callback = _progress(quiet)
-    engine = Engine(loaded, judge, options, progress=callback)
+    if batch:
+        from ..judges.batching import make_batch_judge
+
+        judge = make_batch_judge(judge, run_dir, poll_seconds=batch_poll,
+                                 on_status=None if quiet else lambda line: click.echo(line, err=True))
+    prog, callback = _progress(quiet, judge)
     try:
-        if prog is not None:
-            with prog:
-                summary = run_stoppable(engine.arun(list(paths), run_dir, run_id=run_id))
-        else:
-            summary = run_stoppable(engine.arun(list(paths), run_dir, run_id=run_id))
+        with prog if prog is not None else contextlib.nullcontext():
+            summary = _run(loaded, judge, options, paths, run_dir, callback, batch, not no_wait, run_id)
     except RunInterrupted as e:  # findings so far are flushed and run.json says "interrupted"
         click.echo(f"{e}: run stopped; the findings so far are in {run_dir}; continue with "
                    f"the same command and --resume -o {run_dir}", err=True)
@@ -148,13 +189,18 @@ def grade(paths: tuple[str, ...], rubrics: tuple[str, ...], judge_spec: str | No
         if summary.usage.get("requests"):
             u = summary.usage
             cost = ("cost unknown (model not in the price table)" if u.get("unpriced_requests")
-                    else f"~${(u.get('cost_usd') or 0):.4f}")
-            click.echo(f"judge: {plural(u.get('requests', 0), 'request')}, {u.get('input_tokens', 0)} input tokens "
-                       f"({u.get('cached_tokens', 0)} cached), {u.get('output_tokens', 0)} output tokens, {cost}")
+                    else f"~${(u.get('cost_usd') or 0):.4f}" + (" at batch prices" if batch else ""))
+            requests = plural(u.get("requests", 0), ("batched " if batch else "") + "request")
+            click.echo(f"judge: {requests}, "
+                       f"{u.get('input_tokens', 0)} input tokens ({u.get('cached_tokens', 0)} cached), "
+                       f"{u.get('output_tokens', 0)} output tokens, {cost}{_retries(u)}")
         if summary.flags.get("unverified_evidence"):
             click.echo(f"{plural(summary.flags['unverified_evidence'], 'violation')} with unverified evidence "
                        "(flagged for review)")
     click.echo(f"run folder: {summary.run_dir}")
+    if summary.pending:
+        click.echo(f"{summary.pending} transcript(s) wait for batch answers; collect them with the same command "
+                   f"and --resume -o {summary.run_dir}")
     if summary.input_errors:
         click.echo(f"skipped {plural(summary.input_errors, 'input')} that could not be read "
                    f"(all in {Path(summary.run_dir) / 'input_errors.jsonl'}):")

@@ -33,6 +33,17 @@ class JudgeOutcome:
     error: str | None = None
 
 
+class JudgePending(Exception):
+    """Raised by :meth:`Judge.grade` when some answers for the transcript are not there yet
+    (batch mode: they wait in a provider's batch). The engine then writes nothing for that
+    transcript, and a later pass (``--resume``) grades it. Not a :class:`GraderError`: it is
+    no failure, and nothing on the way may turn it into an ``error`` outcome."""
+
+    def __init__(self, requests: int = 1):
+        super().__init__(f"{requests} judge request(s) wait for a batch")
+        self.requests = requests
+
+
 @runtime_checkable
 class Judge(Protocol):
     """What the engine needs from a judge."""
@@ -44,7 +55,8 @@ class Judge(Protocol):
         """Grade ``transcript`` against each of ``principles`` (all have a ``judge`` block).
 
         Must return an outcome for every principle id; must not raise for a per-pair
-        failure (return ``JudgeOutcome("error", error=...)`` instead)."""
+        failure (return ``JudgeOutcome("error", error=...)`` instead). May raise
+        :class:`JudgePending` when answers are still on their way (batch mode)."""
         ...
 
     def settings(self) -> Mapping[str, Any]:

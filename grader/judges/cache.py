@@ -15,7 +15,7 @@ import os
 import sqlite3
 import time
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Protocol, Sequence
 
 import platformdirs
 
@@ -138,6 +138,20 @@ def cache_key(backend: str, model: str, params: Mapping[str, Any], request: Mapp
     """BLAKE2b-256 of everything that determines the answer (never the API key): the backend,
     model, parameters, sample number and the exact request body."""
     return request_key(key_head(backend, model, params), request, sample)
+
+
+class AnswerCache(Protocol):
+    """What the judge needs of a cache (:class:`JudgeCache`, or a wrapper of one)."""
+
+    path: Path
+
+    def get(self, key: str) -> dict[str, Any] | None: ...
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, dict[str, Any]]: ...
+
+    def put(self, key: str, backend: str, model: str, value: Mapping[str, Any]) -> None: ...
+
+    def close(self) -> None: ...
 
 
 class JudgeCache:

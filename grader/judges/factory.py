@@ -1,10 +1,12 @@
 """``make_judge``: judge spec strings -> a configured judge.
 
-Specs: ``openai:MODEL``, ``anthropic:MODEL``, ``scripted:PATH``. Keys come from
-``OPENAI_API_KEY`` / ``ANTHROPIC_API_KEY`` only; an OpenAI-compatible server named by
-``base_url`` (or ``$OPENAI_BASE_URL``) may run without a key (a placeholder is sent).
+Specs are ``NAME:TARGET`` for a row of :data:`~grader.judges.backends.BACKENDS`
+(``openai:MODEL``, ``anthropic:MODEL``, ``scripted:PATH``). Keys come from the row's key
+variable only (``OPENAI_API_KEY`` / ``ANTHROPIC_API_KEY``); an OpenAI-compatible server
+named by ``base_url`` (or ``$OPENAI_BASE_URL``) may run without a key (a placeholder is sent).
 ``$GRADER_JUDGE_TIMEOUT`` and ``$GRADER_JUDGE_MAX_ATTEMPTS`` set the defaults of
-``timeout`` and ``max_attempts``.
+``timeout`` and ``max_attempts``; ``$GRADER_JUDGE_RETRY_BUDGET`` the run's retry budget
+(seconds of retry waiting per unit of concurrency, see :class:`~grader.judges.retry.RetryBudget`).
 """
 from __future__ import annotations
 
@@ -15,13 +17,12 @@ from typing import Any, Iterable, Mapping
 from urllib.parse import urlsplit
 
 from ..errors import JudgeConfigError
+from .backends import BackendKind, backend_kind, describe_specs
 from .cache import JudgeCache
 from .retry import RetryPolicy
 from .runner import MODES, ModelJudge
 from .usage import PriceTable
 
-KEY_ENV = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
-BASE_URL_ENV = {"openai": "OPENAI_BASE_URL", "anthropic": "ANTHROPIC_BASE_URL"}
 PLACEHOLDER_KEY = "no-key-needed"
 DEFAULT_TIMEOUT = 120.0
 
@@ -54,12 +55,29 @@ def parse_spec(spec: str) -> tuple[str, str]:
     """``"openai:gpt-4.1-mini"`` -> ``("openai", "gpt-4.1-mini")``."""
     kind, sep, rest = (spec or "").partition(":")
     kind = kind.strip().lower()
-    if not sep or kind not in ("openai", "anthropic", "scripted"):
-        raise JudgeConfigError(f"unknown judge {spec!r}: expected openai:MODEL, anthropic:MODEL or scripted:PATH")
+    row = backend_kind(kind)
+    if not sep or row is None:
+        raise JudgeConfigError(f"unknown judge {spec!r}: expected {describe_specs()}")
     if not rest.strip():
-        what = "PATH" if kind == "scripted" else "MODEL"
-        raise JudgeConfigError(f"judge {spec!r} names no {what.lower()}: expected {kind}:{what}")
+        raise JudgeConfigError(f"judge {spec!r} names no {row.target.lower()}: expected {kind}:{row.target}")
     return kind, rest.strip()
+
+
+def api_key(row: BackendKind, spec: str, url: str | None) -> str:
+    """The key from the row's variable; a placeholder for a keyless local server."""
+    if row.key_env is None:
+        return ""
+    key = os.environ.get(row.key_env, "").strip()
+    if not key:
+        if row.keyless_with_url and url:
+            return PLACEHOLDER_KEY  # a local OpenAI-compatible server needs no key
+        raise JudgeConfigError(f"--judge {spec} needs an API key: set {row.key_env}")
+    return key
+
+
+def base_url_of(row: BackendKind, base_url: str | None) -> str | None:
+    url = base_url or (os.environ.get(row.base_url_env) if row.base_url_env else None) or None
+    return _check_url(url) if url else None
 
 
 def make_judge(spec: str, *, base_url: str | None = None, mode: str = "per-principle", concurrency: int = 8,
@@ -85,37 +103,16 @@ def make_judge(spec: str, *, base_url: str | None = None, mode: str = "per-princ
     attempts = max_attempts or _env_number("GRADER_JUDGE_MAX_ATTEMPTS", int)
     if attempts:
         policy = dataclasses.replace(policy, max_attempts=int(attempts))
+    budget = _env_number("GRADER_JUDGE_RETRY_BUDGET", float)
+    if budget and retry is None:
+        policy = dataclasses.replace(policy, run_budget=float(budget))
     prices = PriceTable.load(price_table)
-    backend: Any
-    if kind == "scripted":
-        from .scripted import ScriptedBackend, load_script
-
-        if answers is not None:
-            backend = ScriptedBackend(answers)
-        else:
-            entries, default = load_script(target)
-            backend = ScriptedBackend(entries, default)
-        cache = False
-    else:
-        url = base_url or os.environ.get(BASE_URL_ENV[kind]) or None
-        if url:
-            _check_url(url)
-        key = os.environ.get(KEY_ENV[kind], "").strip()
-        if not key:
-            if kind == "openai" and url:
-                key = PLACEHOLDER_KEY  # a local OpenAI-compatible server needs no key
-            else:
-                raise JudgeConfigError(f"--judge {spec} needs an API key: set {KEY_ENV[kind]}")
-        if kind == "openai":
-            from .openai_backend import OpenAIBackend
-
-            backend = OpenAIBackend(target, key, base_url=url, timeout=timeout, temperature=temperature,
-                                    pool=concurrency)
-        else:
-            from .anthropic_backend import AnthropicBackend
-
-            backend = AnthropicBackend(target, key, base_url=url, timeout=timeout, temperature=temperature,
-                                       pool=concurrency)
+    row = backend_kind(kind)
+    assert row is not None
+    url = base_url_of(row, base_url) if row.key_env is not None else None
+    backend: Any = row.load().from_spec(target, api_key=api_key(row, spec, url), base_url=url, timeout=timeout,
+                                        temperature=temperature, pool=concurrency, answers=answers)
+    cache = cache and bool(backend.cacheable)
     store = JudgeCache.open_default(cache_dir) if cache else None
     return ModelJudge(backend, spec=f"{kind}:{target}", mode=mode, concurrency=concurrency, samples=samples,
                       cache=store, prices=prices, retry=policy, max_reasks=max_reasks)

@@ -23,11 +23,11 @@ from ..rubric import Principle
 from ..transcripts.model import Transcript
 from .answer import Answer, describe_votes, load_json_text, majority, parse_batched, parse_single
 from .base import JudgeOutcome
-from .cache import JudgeCache, key_head, request_key
+from .cache import AnswerCache, key_head, request_key
 from .evidence import verify
 from .prompt import (CHANNEL_JSON, MODE_BATCHED, MODE_PER_PRINCIPLE, PROMPT_VERSION, RenderedTranscript,
                      build_prompt, render_transcript, reask_text, task_text)
-from .retry import RetryPolicy, with_retries
+from .retry import RetryBudget, RetryPolicy, with_retries
 from .transport import Backend, Reply, RequestContext
 from .usage import PriceTable, Usage
 
@@ -74,7 +74,7 @@ class ModelJudge:
     """A :class:`~grader.judges.base.Judge` over a backend (OpenAI, Anthropic, scripted)."""
 
     def __init__(self, backend: Backend, *, spec: str | None = None, mode: str = MODE_PER_PRINCIPLE,
-                 concurrency: int = 8, samples: int = 1, cache: JudgeCache | None = None,
+                 concurrency: int = 8, samples: int = 1, cache: AnswerCache | None = None,
                  prices: PriceTable | None = None, retry: RetryPolicy | None = None, max_reasks: int = 2):
         if mode not in MODES:
             raise ValueError(f"judge mode must be one of {', '.join(MODES)}, not {mode!r}")
@@ -87,6 +87,8 @@ class ModelJudge:
         self.prices = prices or PriceTable.load()
         self.retry = retry or RetryPolicy()
         self.max_reasks = max(0, int(max_reasks))
+        run_budget = self.retry.run_budget
+        self.budget = RetryBudget(None if run_budget is None else run_budget * self.concurrency)
         self._totals = {"requests": 0, "input_tokens": 0, "output_tokens": 0, "cached_tokens": 0,
                         "cache_write_tokens": 0, "cost_usd": 0.0, "cache_hits": 0, "retries": 0,
                         "reasks": 0, "unpriced_requests": 0}
@@ -105,7 +107,7 @@ class ModelJudge:
                 "prompt_version": PROMPT_VERSION}
 
     def usage(self) -> dict[str, Any]:
-        return dict(self._totals)
+        return {**self._totals, **self.budget.totals()}
 
     async def aclose(self) -> None:
         await self.backend.aclose()
@@ -140,7 +142,14 @@ class ModelJudge:
             else:
                 waiting.append((i, self._sample(transcript, g, s, body, key, first=reply)))
         if waiting:
-            for (i, _), res in zip(waiting, await asyncio.gather(*(c for _, c in waiting))):
+            # every request runs to its end even when one raises: a batch-mode judge learns
+            # all the requests a transcript still waits for in one pass
+            done = await asyncio.gather(*(c for _, c in waiting), return_exceptions=True)
+            failed = next((r for r in done if isinstance(r, BaseException)), None)
+            if failed is not None:
+                raise failed
+            for (i, _), res in zip(waiting, done):
+                assert not isinstance(res, BaseException)
                 results[i] = res
         by_pid: dict[str, list[_Sample]] = {p.id: [] for p in principles}
         for res in results:
@@ -283,7 +292,7 @@ class ModelJudge:
             calls.retries += 1
             self._totals["retries"] += 1
 
-        reply = await with_retries(attempt, self.retry, on_retry)
+        reply = await with_retries(attempt, self.retry, on_retry, self.budget)
         self._account(reply.model or self.backend.model, reply.usage, calls)
         return reply
 

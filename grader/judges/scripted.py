@@ -121,6 +121,14 @@ class ScriptedBackend:
                 self.keyed.setdefault((e.transcript_id, e.principle_id), deque()).append(e)
         self.requests: list[tuple[RequestContext, Mapping[str, Any]]] = []
 
+    @classmethod
+    def from_spec(cls, target: str, *, answers: Iterable[Any] | None = None, **_: Any) -> "ScriptedBackend":
+        """``scripted:PATH`` (``answers``, an in-memory list, replaces the file)."""
+        if answers is not None:
+            return cls(answers)
+        entries, default = load_script(target)
+        return cls(entries, default)
+
     def params(self) -> dict[str, Any]:
         return {}
 

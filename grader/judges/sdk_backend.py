@@ -4,11 +4,13 @@ of the SDK's errors to transient (retried) or final provider errors."""
 from __future__ import annotations
 
 from types import ModuleType
-from typing import Any, Mapping
+from typing import Any, Awaitable, Callable, Mapping, TypeVar
 
 from ..errors import TransientProviderError
 from .http_client import LoopClient, pooled_http_client
 from .transport import Scrubber, error_message, public_url, status_error
+
+T = TypeVar("T")
 
 
 def _transport_cause(error: BaseException) -> BaseException | None:
@@ -47,6 +49,12 @@ class SdkBackend:
         self.scrub = Scrubber([api_key])
         self.clients: LoopClient[Any] = LoopClient(self._make_client)
 
+    @classmethod
+    def from_spec(cls, target: str, *, api_key: str, base_url: str | None, timeout: float,
+                  temperature: float | None, pool: int, **_: Any) -> "SdkBackend":
+        """The backend for the spec ``NAME:target`` (the factory's one way to build any backend)."""
+        return cls(target, api_key, base_url=base_url, timeout=timeout, temperature=temperature, pool=pool)
+
     def _make_client(self) -> Any:
         return self.client_class(api_key=self._api_key, base_url=self.base_url, max_retries=0,
                                  timeout=self.timeout, http_client=pooled_http_client(self.sdk, self.pool))
@@ -65,8 +73,13 @@ class SdkBackend:
 
         ``client.post`` is the SDK's documented way to send an exact JSON body (no
         per-request re-typing of the body); errors, headers and timeouts are the SDK's own."""
+        return await self.call(lambda client: client.post(self.path, cast_to=str, body=dict(body)))
+
+    async def call(self, fn: Callable[[Any], Awaitable[T]]) -> T:
+        """``await fn(client)`` with the SDK's errors mapped to transient (retried) or final
+        provider errors, secrets scrubbed (also used by the batch clients)."""
         try:
-            return await (await self.clients.get()).post(self.path, cast_to=str, body=dict(body))
+            return await fn(await self.clients.get())
         except self.sdk.APITimeoutError as e:
             cause = _transport_cause(e)
             if cause is None or isinstance(cause, TimeoutError):

@@ -44,12 +44,12 @@ class Usage:
                    int(d.get("cached_tokens") or 0), int(d.get("cache_write_tokens") or 0))
 
 
-def _validated(doc: Any, where: str) -> dict[str, Mapping[str, float]]:
+def _validated(doc: Any, where: str) -> dict[str, Any]:
     v = validator("judge_prices")
     errors = sorted(v.iter_errors(doc), key=lambda e: len(list(e.absolute_path)))
     if errors:
         raise JudgeConfigError(f"{where}: at {error_path(errors[0]) or '(top level)'}: {describe(errors[0])}")
-    return dict(doc["models"])
+    return dict(doc)
 
 
 def _read(path: Path) -> Any:
@@ -64,28 +64,50 @@ def _read(path: Path) -> Any:
 class PriceTable:
     """Model name -> prices; :meth:`cost` turns a :class:`Usage` into dollars."""
 
-    def __init__(self, models: Mapping[str, Mapping[str, float]]):
+    def __init__(self, models: Mapping[str, Mapping[str, float]], batch: Mapping[str, Mapping[str, Any]] | None = None,
+                 discount: float = 1.0):
         self.models = dict(models)
+        self.batch = dict(batch or {})
+        self.discount = discount  # share of the list price paid (batch prices: < 1)
         self._found: dict[str, Mapping[str, float] | None] = {}
 
     @classmethod
     def default(cls) -> "PriceTable":
         text = resources.files(__package__).joinpath("prices.json").read_text("utf-8")
-        return cls(_validated(json.loads(text), "grader/judges/prices.json"))
+        doc = _validated(json.loads(text), "grader/judges/prices.json")
+        return cls(doc["models"], doc.get("batch"))
 
     @classmethod
     def load(cls, override: str | Path | Mapping[str, Any] | None = None) -> "PriceTable":
         """The shipped table, overridden by ``$GRADER_PRICES`` and then by ``override``
-        (a path or an already-parsed table)."""
-        models = cls.default().models
+        (a path or an already-parsed table); models and batch entries override one by one."""
+        table = cls.default()
+        models, batch = table.models, table.batch
+        docs = []
         env = os.environ.get(PRICES_ENV)
         if env:
-            models.update(_validated(_read(Path(env)), env))
+            docs.append(_validated(_read(Path(env)), env))
         if isinstance(override, (str, Path)):
-            models.update(_validated(_read(Path(override)), str(override)))
+            docs.append(_validated(_read(Path(override)), str(override)))
         elif override is not None:
-            models.update(_validated(override, "price_table"))
-        return cls(models)
+            docs.append(_validated(override, "price_table"))
+        for doc in docs:
+            models.update(doc["models"])
+            batch.update(doc.get("batch") or {})
+        return cls(models, batch)
+
+    def batch_discount(self, provider: str | None) -> float | None:
+        """The share of the list price a batched request of ``provider`` costs (None: unknown)."""
+        entry = self.batch.get(provider or "")
+        return float(entry["discount"]) if entry else None
+
+    def for_batch(self, provider: str | None) -> "PriceTable":
+        """The same models at ``provider``'s batch prices. A provider without a batch entry
+        is not priced (costs None): a guessed discount would be a wrong figure."""
+        discount = self.batch_discount(provider)
+        if discount is None:
+            return PriceTable({}, self.batch)
+        return PriceTable(self.models, self.batch, discount)
 
     def lookup(self, model: str) -> Mapping[str, float] | None:
         """Prices of ``model``: exact name, else the longest listed prefix ending at a
@@ -112,4 +134,4 @@ class PriceTable:
         dollars = (fresh * p["input"] + usage.cached_tokens * p.get("cached_input", p["input"])
                    + usage.cache_write_tokens * p.get("cache_write", p["input"])
                    + usage.output_tokens * p["output"])
-        return dollars / 1_000_000
+        return dollars * self.discount / 1_000_000

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.docs.readme_blocks import Command
-from tests.judges.fake_server import FakeServer, Reply, Request, anthropic_body, openai_body
+from grader.testing.fake_server import FakeServer, Reply, Request, anthropic_body, openai_body
 
 ROOT = Path(__file__).resolve().parents[2]
 SETUP_PREFIX = re.compile(r"^python3 -m venv \.venv && \.venv/bin/pip install -e (\S+) && ")

@@ -23,7 +23,8 @@ from grader.rubric_test import run_examples
 from grader.schema_doc import rubric_reference
 from tests.docs.readme_blocks import Block, blocks, normalise
 from tests.docs.sandbox import ROOT, SETUP_PREFIX, environment, judge_handler, make_sandbox, prepare, run
-from tests.judges.fake_server import FakeServer
+from grader.testing.fake_batches import FakeBatches
+from grader.testing.fake_server import FakeServer
 
 README = ROOT / "README.md"
 TEXT_ONLY = {"", "text", "json"}
@@ -52,7 +53,9 @@ def test_every_readme_block_runs(tmp_path: Path) -> None:
     work = make_sandbox(tmp_path)
     failures: list[str] = []
     ran = 0
-    with FakeServer(judge_handler) as server:
+    fake = FakeBatches(judge_handler)  # interactive calls, and the providers' batch endpoints for --batch
+    with FakeServer(fake) as server:
+        fake.url = server.url
         env = environment(work, server)
         for n, b in enumerate(blocks(README)):
             if b.lang == "console":

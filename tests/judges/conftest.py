@@ -19,7 +19,7 @@ def isolated_env(tmp_path, monkeypatch):
     """No real keys or base URLs leak in; the cache lives in the test's tmp folder."""
     for var in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_BASE_URL",
                 "GRADER_PRICES", "GRADER_JUDGE", "GRADER_JUDGE_TIMEOUT", "GRADER_JUDGE_MAX_ATTEMPTS",
-                "GRADER_HTTP_CLIENT"):
+                "GRADER_JUDGE_RETRY_BUDGET", "GRADER_HTTP_CLIENT"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("GRADER_CACHE_DIR", str(tmp_path / "cache"))
     return tmp_path

@@ -14,7 +14,7 @@ from grader.results import Evidence
 from grader.schemas import load_schema
 
 from tests.judges.conftest import API_KEY, answer, make_principle, make_transcript
-from tests.judges.fake_server import FakeServer, Reply, Script, anthropic_body, error_body
+from grader.testing.fake_server import FakeServer, Reply, Script, anthropic_body, error_body
 
 pytestmark = pytest.mark.usefixtures("http_client")
 

@@ -1,13 +1,9 @@
-"""The benchmark's sustained-rate arithmetic (bench/judge_throughput.py), by hand."""
+"""The benchmark's sustained-rate arithmetic (grader.testing.rates, used by bench/judge_throughput.py), by hand."""
 from __future__ import annotations
 
 import math
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-
-from judge_throughput import steady_rate  # noqa: E402
+from grader.testing.rates import steady_rate
 
 
 def test_steady_rate_counts_from_the_first_to_the_last_tenth():

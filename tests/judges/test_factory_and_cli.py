@@ -15,7 +15,7 @@ from grader.judges.factory import PLACEHOLDER_KEY, parse_spec
 
 from tests.helpers import validate_results
 from tests.judges.conftest import API_KEY, answer
-from tests.judges.fake_server import FakeServer, Reply, Script, error_body, openai_body
+from grader.testing.fake_server import FakeServer, Reply, Script, error_body, openai_body
 
 
 @pytest.mark.parametrize("spec, message", [

@@ -34,7 +34,8 @@ class Request:
     def text(self) -> str:
         """Every text the request's messages carry, joined (to find markers in)."""
         data = self.json or {}
-        parts: list[str] = [data.get("system") if isinstance(data.get("system"), str) else ""]
+        system = data.get("system")
+        parts: list[str] = [system if isinstance(system, str) else ""]
         for m in data.get("messages", []):
             c = m.get("content")
             if isinstance(c, str):

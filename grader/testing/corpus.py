@@ -1,4 +1,4 @@
-"""Shared bits of the benchmark scripts: synthetic conversations and machine facts."""
+"""Synthetic conversations and machine facts for the benchmark scripts."""
 from __future__ import annotations
 
 import json
