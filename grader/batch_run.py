@@ -22,9 +22,10 @@ from .rubric import Rubric
 
 async def run_batched(rubrics: Sequence[Rubric], judge: BatchJudge, options: GradeOptions,
                       paths: Sequence[str | Path], run_dir: str | Path, *, wait: bool = True,
-                      progress: Callable[[int], None] | None = None) -> RunSummary:
+                      progress: Callable[[int], None] | None = None, run_id: str | None = None) -> RunSummary:
     """Grade ``paths`` into ``run_dir`` through provider batches; returns the last pass's
-    summary (``pending`` > 0 when answers are still out, only with ``wait=False``)."""
+    summary (``pending`` > 0 when answers are still out, only with ``wait=False``). A new
+    run gets ``run_id`` (or a new id)."""
     resume = options.resume
     if resume:
         await judge.recover()  # a batch whose creation a killed process never recorded
@@ -32,7 +33,7 @@ async def run_batched(rubrics: Sequence[Rubric], judge: BatchJudge, options: Gra
     while True:
         judge.new_pass()
         engine = Engine(rubrics, judge, dataclasses.replace(options, resume=resume), progress=progress)
-        summary = await engine.arun(list(paths), run_dir)
+        summary = await engine.arun(list(paths), run_dir, run_id=None if resume else run_id)
         resume = True
         await judge.submit_pending()
         _record(run_dir, judge)

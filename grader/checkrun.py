@@ -13,6 +13,7 @@ from .outcomes import PairOutcome, applies, decide
 from .results import Finding, finding_line
 from .rubric import Principle
 from .transcripts.model import Transcript
+from .workerguard import guard_worker
 
 
 @dataclass(frozen=True)
@@ -80,18 +81,22 @@ def findings_for(principles: Sequence[Principle], run_id: str, t: Transcript,
 
 
 #: What a worker returns for a chunk in render mode: the JSONL text of its findings and,
-#: per finding, (transcript_id, principle_id, outcome, flags) for the run's counts.
-Rendered = tuple[str, list[tuple[str, str, str, tuple[str, ...]]]]
+#: per finding, (transcript_id, principle_id, outcome, flags, error) for the run's counts.
+Rendered = tuple[str, list[tuple[str, str, str, tuple[str, ...], str | None]]]
 
 _WORKER: CheckRunner | None = None
 _RUN_ID: str | None = None
 
 
-def init_worker(principles: Sequence[Principle], run_id: str | None = None) -> None:
+def init_worker(principles: Sequence[Principle], run_id: str | None = None,
+                grader_pid: int | None = None) -> None:
     """Process-pool initializer: build the checks once per worker. With ``run_id`` the
     worker also decides outcomes and serialises findings (checks-only runs), so the
-    parent process only writes bytes."""
+    parent process only writes bytes. With ``grader_pid`` the worker exits when that
+    process dies and leaves SIGINT/SIGTERM to it (:mod:`grader.workerguard`)."""
     global _WORKER, _RUN_ID
+    if grader_pid is not None:
+        guard_worker(grader_pid)
     _WORKER = CheckRunner(principles)
     _RUN_ID = run_id
 
@@ -104,9 +109,9 @@ def run_chunk(chunk: Sequence[tuple[Transcript, Sequence[str]]]) -> list[dict[st
         return stages
     principles = list(_WORKER.principles.values())
     lines: list[str] = []
-    tally: list[tuple[str, str, str, tuple[str, ...]]] = []
+    tally: list[tuple[str, str, str, tuple[str, ...], str | None]] = []
     for (t, _), st in zip(chunk, stages):
         for f in findings_for(principles, _RUN_ID, t, st, {}, False):
             lines.append(finding_line(f))
-            tally.append((f.transcript_id, f.principle_id, f.outcome, f.flags))
+            tally.append((f.transcript_id, f.principle_id, f.outcome, f.flags, f.error))
     return "".join(lines), tally

@@ -7,8 +7,9 @@ results.jsonl, so an interrupted run (even kill -9) ends with every pair exactly
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import multiprocessing
 import os
-import random
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -18,12 +19,16 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 from . import __version__
 from .checkrun import CheckRunner, CheckStage, findings_for, init_worker, run_chunk
 from .errors import InputError, RunFolderError, SkippedInput, UsageError
+from .inputs_check import check_inputs
 from .judges.base import Judge, JudgeOutcome, JudgePending
+from .problems import ReasonTally
 from .results import InputErrorRecord, RunFolder, Sink, unreadable
 from .results_api import new_run_id, now_iso, rubric_manifest
 from .rubric import Principle, Rubric
+from .selection import UniqueIds, select
 from .transcripts.load import input_change, input_files, iter_inputs
 from .transcripts.model import Transcript
+from .workerguard import new_children, stop_workers
 
 CHUNK = 64  # transcripts per worker task
 POOL_THRESHOLD = 256  # below this many transcripts, checks run in-process
@@ -57,6 +62,8 @@ class RunSummary:
     usage: Mapping[str, Any]
     pending: int = 0  # transcripts whose judge answers wait in a provider batch (batch mode)
     skipped: int = 0  # files a folder walk passed over (listed in input_errors.jsonl, not errors)
+    error_reasons: ReasonTally = field(default_factory=ReasonTally)  # pairs that ended in error
+    input_error_reasons: ReasonTally = field(default_factory=ReasonTally)  # inputs skipped
 
     @property
     def errors(self) -> int:
@@ -76,9 +83,13 @@ class _Tally:
         self.flags: Counter = Counter()
         self.by_principle: dict[str, Counter] = {}
         self.transcripts: set[str] = set()
+        self.errors = ReasonTally()
 
-    def add(self, transcript_id: str, principle_id: str, outcome: str, flags: Iterable[str]) -> None:
+    def add(self, transcript_id: str, principle_id: str, outcome: str, flags: Iterable[str],
+            error: str | None = None) -> None:
         self.outcomes[outcome] += 1
+        if outcome == "error":
+            self.errors.add(error, f"{transcript_id} {principle_id}")
         counts = self.by_principle.setdefault(principle_id, Counter())
         counts[outcome] += 1
         self.transcripts.add(transcript_id)
@@ -103,56 +114,6 @@ def versions() -> dict[str, str | None]:
     return out
 
 
-def _select(items: Iterator[Transcript | InputError], options: GradeOptions,
-            on_error: Callable[[InputError], None]) -> Iterator[Transcript]:
-    """Apply --limit and --sample (seeded reservoir sampling), pass errors to on_error."""
-    def good() -> Iterator[Transcript]:
-        for item in items:
-            if isinstance(item, InputError):
-                on_error(item)
-            else:
-                yield item
-
-    stream = good()
-    if options.sample is not None:
-        rng = random.Random(options.seed)
-        reservoir: list[tuple[int, Transcript]] = []
-        for i, t in enumerate(stream):
-            if len(reservoir) < options.sample:
-                reservoir.append((i, t))
-            else:
-                j = rng.randint(0, i)
-                if j < options.sample:
-                    reservoir[j] = (i, t)
-        stream = iter([t for _, t in sorted(reservoir, key=lambda x: x[0])])
-    for n, t in enumerate(stream):
-        if options.limit is not None and n >= options.limit:
-            return
-        yield t
-
-
-class _Ids:
-    """Makes transcript ids unique within a run, deterministically: a repeated id ``x``
-    becomes ``x#2`` (or the next free ``x#N`` when an input already uses ``x#2``)."""
-
-    def __init__(self) -> None:
-        self.issued: set[str] = set()
-        self.repeats: dict[str, int] = {}
-
-    def __call__(self, t: Transcript, tags: Mapping[str, str]) -> Transcript:
-        new_id = t.id
-        if new_id in self.issued:
-            n = self.repeats.get(t.id, 1)
-            while new_id in self.issued:
-                n += 1
-                new_id = f"{t.id}#{n}"
-            self.repeats[t.id] = n
-        self.issued.add(new_id)
-        if new_id == t.id and not tags:
-            return t
-        return replace(t, id=new_id, metadata={**t.metadata, **tags})
-
-
 class Engine:
     """Grades transcripts against rubrics into a run folder."""
 
@@ -168,15 +129,22 @@ class Engine:
         self.pending = 0  # transcripts left for a later pass (their answers wait in a batch)
 
     # -- public entry points ---------------------------------------------------------------
-    def run(self, paths: Sequence[str | Path], run_dir: str | Path) -> RunSummary:
-        return asyncio.run(self.arun(paths, run_dir))
+    def run(self, paths: Sequence[str | Path], run_dir: str | Path, run_id: str | None = None) -> RunSummary:
+        return asyncio.run(self.arun(paths, run_dir, run_id))
 
-    async def arun(self, paths: Sequence[str | Path], run_dir: str | Path) -> RunSummary:
-        folder, manifest, done = self._open(paths, run_dir)
+    async def arun(self, paths: Sequence[str | Path], run_dir: str | Path, run_id: str | None = None) -> RunSummary:
+        """Grade ``paths`` into the run folder ``run_dir`` (a new run gets ``run_id``, or a new id)."""
+        folder, manifest, done = self._open(paths, run_dir, run_id)
         try:
             await self.agrade_into(iter_inputs([str(p) for p in paths], self.options.format,
                                                self.options.messages_path),
                                    folder, manifest["run_id"], done)
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            # Ctrl-C, SIGTERM (through grader.runstop) or a caller's cancel: every finding
+            # written so far is flushed; run.json says the run stopped, --resume continues it
+            folder.close()
+            self._finish(folder, manifest, status="interrupted")
+            raise
         finally:
             folder.close()
         return self._finish(folder, manifest)
@@ -194,12 +162,14 @@ class Engine:
                 kind = "skipped" if isinstance(err, SkippedInput) else "error"
                 sink.append_input_error(InputErrorRecord(err.path, err.locator, err.reason, kind))
 
-        ids = _Ids()
-        selected = (ids(t, self.options.tags) for t in _select(iter(items), self.options, on_error))
+        ids = UniqueIds()
+        o = self.options
+        selected = (ids(t, o.tags) for t in select(iter(items), o.limit, o.sample, o.seed, on_error))
         await self._grade_stream(selected, done, sink, run_id)
 
     # -- run folder ------------------------------------------------------------------------
-    def _open(self, paths: Sequence[str | Path], run_dir: str | Path) -> tuple[RunFolder, dict, set]:
+    def _open(self, paths: Sequence[str | Path], run_dir: str | Path,
+              run_id: str | None = None) -> tuple[RunFolder, dict, set]:
         inputs = [str(p) for p in paths]
         settings = {"format": self.options.format, "limit": self.options.limit,
                     "sample": self.options.sample, "seed": self.options.seed,
@@ -229,27 +199,33 @@ class Engine:
             done = set()
             for row in folder.rows():
                 done.add((row["transcript_id"], row["principle_id"]))
-                self._tally.add(row["transcript_id"], row["principle_id"], row["outcome"], row["flags"])
+                self._tally.add(row["transcript_id"], row["principle_id"], row["outcome"], row["flags"],
+                               row.get("error"))
             return folder, manifest, done
+        files = check_inputs(inputs, self.options.format)  # before any run folder exists
         folder = RunFolder.create(run_dir)
         manifest = {
-            "run_id": new_run_id(),
+            "run_id": run_id or new_run_id(),
             "grader_version": __version__, "versions": versions(), "started_at": now_iso(), "ended_at": None,
             "status": "running",
-            "inputs": inputs, "input_files": [list(f) for f in input_files(inputs, self.options.format)],
+            "inputs": inputs, "input_files": [list(f) for f in files],
             "options": settings, "rubrics": rubric_manifest(self.rubrics),
             "judge": judge_settings,
         }
         folder.write_manifest(manifest)
         return folder, manifest, set()
 
-    def _finish(self, folder: RunFolder, manifest: dict) -> RunSummary:
+    def _finish(self, folder: RunFolder, manifest: dict, status: str = "complete") -> RunSummary:
         tally = self._tally
         outcomes, flags, transcripts = tally.outcomes, tally.flags, tally.transcripts
         by_principle = {p.id: tally.by_principle.get(p.id, Counter()) for p in self.principles}
         by_principle.update({k: v for k, v in tally.by_principle.items() if k not in by_principle})
         records = folder.input_errors()
-        n_errors = len(unreadable(records))
+        bad = unreadable(records)
+        input_reasons = ReasonTally()
+        for rec in bad:
+            input_reasons.add(rec.reason, f"{rec.path}:{rec.locator}" if rec.locator else rec.path)
+        n_errors = len(bad)
         n_skipped = len(records) - n_errors
         usage = dict(self.judge.usage()) if self.judge is not None else {}
         if self.options.resume and manifest.get("usage"):
@@ -257,7 +233,8 @@ class Engine:
             usage = {k: (usage.get(k) or 0) + (prev.get(k) or 0) for k in set(usage) | set(prev)
                      if isinstance(usage.get(k, 0) or 0, (int, float)) and isinstance(prev.get(k, 0) or 0, (int, float))}
         manifest.update({
-            "ended_at": now_iso(), "status": "pending" if self.pending else "complete",
+            "ended_at": now_iso(),
+            "status": "pending" if status == "complete" and self.pending else status,
             "counts": {"transcripts": len(transcripts), "pairs": sum(outcomes.values()),
                        "input_errors": n_errors, "skipped_inputs": n_skipped, "outcomes": dict(outcomes), "flags": dict(flags),
                        "by_principle": {k: dict(v) for k, v in by_principle.items()}},
@@ -267,7 +244,8 @@ class Engine:
             manifest["counts"]["pending_transcripts"] = self.pending
         folder.write_manifest(manifest)
         return RunSummary(folder.path, manifest["run_id"], len(transcripts), n_errors, outcomes,
-                          by_principle, flags, usage, self.pending, n_skipped)
+                          by_principle, flags, usage, self.pending, n_skipped, error_reasons=tally.errors,
+                          input_error_reasons=input_reasons)
 
     # -- grading ---------------------------------------------------------------------------
     def _todo(self, t: Transcript, done: set) -> list[str]:
@@ -298,6 +276,8 @@ class Engine:
                 for (tr, _), stages in zip(chunk, result):
                     yield ("stages", tr, stages)
 
+        before = multiprocessing.active_children()
+        finished = False
         try:
             for t in stream:
                 todo = self._todo(t, done)
@@ -306,7 +286,7 @@ class Engine:
                 seen += 1
                 if workers > 1 and pool is None and seen > POOL_THRESHOLD:
                     pool = ProcessPoolExecutor(workers, initializer=init_worker,
-                                               initargs=(self.principles, render_run_id))
+                                               initargs=(self.principles, render_run_id, os.getpid()))
                 if pool is None:
                     if runner is None:
                         runner = CheckRunner(self.principles)
@@ -326,14 +306,19 @@ class Engine:
             for chunk, fut in pending:
                 for item in unpack(chunk, await fut):
                     yield item
+            finished = True
         finally:
-            if pool is not None:
-                pool.shutdown(cancel_futures=True)
+            if pool is not None and finished:
+                pool.shutdown()
+            elif pool is not None:  # interrupted or failed: drop queued chunks, stop the workers now
+                for _, fut in pending:
+                    fut.cancel()
+                pool.shutdown(wait=False, cancel_futures=True)
+                stop_workers(new_children(before))
 
     async def _grade_stream(self, stream: Iterable[Transcript], done: set, folder: Sink,
                             run_id: str) -> None:
         count = 0
-        in_flight: set[asyncio.Task] = set()
         limit = max(2, 2 * int((self.judge.settings().get("concurrency", 8) if self.judge else 1)))
         # checks-only runs into a run folder: workers decide and serialise findings themselves
         render = run_id if self.judge is None and isinstance(folder, RunFolder) else None
@@ -344,7 +329,19 @@ class Engine:
             if self.progress:
                 self.progress(count)
 
-        async for item in self._checked(stream, done, render):
+        in_flight: set[asyncio.Task] = set()
+        checked = self._checked(stream, done, render)
+        try:
+            async with contextlib.aclosing(checked):  # an interruption stops the pool here, not at loop shutdown
+                await self._consume(checked, in_flight, folder, run_id, tick, limit)
+        finally:  # interrupted: judge calls in flight are dropped (their pairs are graded on --resume)
+            for task in in_flight:
+                task.cancel()
+            await asyncio.gather(*in_flight, return_exceptions=True)
+
+    async def _consume(self, checked: Any, in_flight: set[asyncio.Task], folder: Sink, run_id: str,
+                       tick: Callable[..., None], limit: int) -> None:
+        async for item in checked:
             if item[0] == "rendered":
                 _, text, tally, n = item
                 assert isinstance(folder, RunFolder)
@@ -361,15 +358,17 @@ class Engine:
             task = asyncio.ensure_future(self._judge_and_write(folder, run_id, t, stages))
             in_flight.add(task)
             while len(in_flight) >= limit:
-                finished, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
-                for f in finished:
-                    f.result()
-                    tick()
+                await self._reap(in_flight, tick)
         while in_flight:
-            finished, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
-            for f in finished:
-                f.result()
-                tick()
+            await self._reap(in_flight, tick)
+
+    @staticmethod
+    async def _reap(in_flight: set[asyncio.Task], tick: Callable[..., None]) -> None:
+        finished, _ = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+        for f in finished:
+            in_flight.discard(f)
+            f.result()
+            tick()
 
     async def _judge_and_write(self, folder: Sink, run_id: str, t: Transcript,
                                stages: Mapping[str, CheckStage]) -> None:
@@ -393,7 +392,7 @@ class Engine:
                verdicts: Mapping[str, JudgeOutcome]) -> None:
         for f in findings_for(self.principles, run_id, t, stages, verdicts, self.judge is not None):
             folder.append(f)
-            self._tally.add(f.transcript_id, f.principle_id, f.outcome, f.flags)
+            self._tally.add(f.transcript_id, f.principle_id, f.outcome, f.flags, f.error)
 
 
 def parse_tags(pairs: Iterable[str]) -> dict[str, str]:

@@ -102,3 +102,16 @@ class ChecklistError(GraderError):
 
 class LabelsError(GraderError):
     """A human labels file is invalid (missing columns, unknown labels)."""
+
+
+class RunInterrupted(GraderError):
+    """A run was stopped by SIGINT (Ctrl-C) or SIGTERM. The findings written so far are kept,
+    run.json says ``"status": "interrupted"`` and ``--resume`` continues the run. The CLI
+    exits with 128 + the signal number (130, 143)."""
+
+    def __init__(self, signum: int):
+        import signal
+
+        self.signum = int(signum)
+        self.exit_code = 128 + self.signum
+        super().__init__(f"interrupted by {signal.Signals(self.signum).name}")

@@ -38,3 +38,8 @@ def stderr_is_tty() -> bool:
         return sys.stderr.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``1 transcript``, ``2 transcripts`` (``many`` for irregular plurals)."""
+    return f"{n} {word if n == 1 else (many or word + 's')}"

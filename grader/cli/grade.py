@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import contextlib
-import datetime as _dt
 import os
 from pathlib import Path
 from typing import Any
@@ -12,12 +11,15 @@ from rich.console import Console
 from rich.table import Table
 
 from ..engine import Engine, GradeOptions, RunSummary, parse_tags
-from ..errors import UsageError
+from ..errors import JudgeConfigError, RunInterrupted, UsageError
 from ..outcomes import NO_JUDGE_HINT
+from ..problems import ReasonTally
+from ..results_api import new_run_id
 from ..rubric import SEVERITIES, load_rubrics
+from ..runstop import run_stoppable
 from ..transcripts.load import check_messages_path
 from ..transcripts.table import format_names
-from .common import edge, stderr_is_tty
+from .common import edge, plural, stderr_is_tty
 
 FORMATS = format_names()
 
@@ -47,18 +49,48 @@ def _retries(u: Any) -> str:
 
 
 def _run(rubrics: Any, judge: Any, options: GradeOptions, paths: tuple[str, ...], run_dir: str, progress: Any,
-         batch: bool, wait: bool) -> RunSummary:
+         batch: bool, wait: bool, run_id: str | None) -> RunSummary:
+    """The run; SIGINT/SIGTERM stop it cleanly and raise RunInterrupted (grader.runstop)."""
     if not batch:
-        return Engine(rubrics, judge, options, progress=progress).run(list(paths), run_dir)
-    import asyncio
-
+        return run_stoppable(Engine(rubrics, judge, options, progress=progress).arun(list(paths), run_dir,
+                                                                                     run_id=run_id))
     from ..batch_run import run_batched
 
-    return asyncio.run(run_batched(rubrics, judge, options, paths, run_dir, wait=wait, progress=progress))
+    return run_stoppable(run_batched(rubrics, judge, options, paths, run_dir, wait=wait, progress=progress,
+                                     run_id=run_id))
+
+
+SHOWN_KINDS = 3  # reasons shown per summary line group
+
+
+def _reasons(tally: ReasonTally, noun: str) -> None:
+    """The first few failure reasons, grouped by kind, largest first."""
+    for g in tally.top(SHOWN_KINDS):
+        first = f" (first: {g.where})" if g.where else ""
+        click.echo(f"  {plural(g.count, noun)}: {g.reason}{first}")
+    if tally.kinds > SHOWN_KINDS:
+        click.echo(f"  ... and {plural(tally.kinds - SHOWN_KINDS, 'other kind')}")
+
+
+def _make_judge(spec: str, from_env: bool, **options: Any) -> Any:
+    """make_judge; an error caused by $GRADER_JUDGE names the variable, not --judge."""
+    from ..judges.factory import make_judge
+
+    try:
+        return make_judge(spec, **options)
+    except JudgeConfigError as e:
+        msg = str(e)
+        if not from_env or "$GRADER_JUDGE_" in msg:
+            raise
+        if f"--judge {spec}" in msg:
+            msg = msg.replace(f"--judge {spec}", f"GRADER_JUDGE={spec}")
+        else:
+            msg = f"GRADER_JUDGE={spec}: {msg}"
+        raise JudgeConfigError(msg) from None
 
 
 def summary_table(summary: RunSummary, severities: dict[str, str]) -> Table:
-    table = Table(title=f"run {summary.run_id}: {summary.transcripts} transcripts", show_lines=False)
+    table = Table(title=f"run {summary.run_id}: {plural(summary.transcripts, 'transcript')}", show_lines=False)
     for col in ("principle", "severity", "violation", "compliant", "n/a", "ungraded", "screened", "error"):
         table.add_column(col, justify="left" if col in ("principle", "severity") else "right", no_wrap=True)
     order = {s: i for i, s in enumerate(SEVERITIES)}
@@ -76,7 +108,7 @@ def summary_table(summary: RunSummary, severities: dict[str, str]) -> Table:
 @click.option("-r", "--rubric", "rubrics", multiple=True, type=click.Path(), help="Rubric file or folder (repeatable). Default: the shipped constitution.")
 @click.option("--judge", "judge_spec", default=None, help="openai:MODEL, anthropic:MODEL or scripted:FILE. Default: $GRADER_JUDGE, else no judge (offline).")
 @click.option("--base-url", default=None, help="OpenAI-compatible server URL (vLLM, Ollama, llama.cpp).")
-@click.option("-o", "--output", "run_dir", type=click.Path(file_okay=False), default=None, help="Run folder (default: runs/<timestamp>).")
+@click.option("-o", "--output", "run_dir", type=click.Path(file_okay=False), default=None, help="Run folder (default: runs/<run id>).")
 @click.option("--judge-mode", type=click.Choice(["per-principle", "batched"]), default="per-principle", show_default=True)
 @click.option("--concurrency", type=click.IntRange(1, 1024), default=8, show_default=True, help="Judge requests in flight.")
 @click.option("--samples", type=click.IntRange(1, 25), default=1, show_default=True, help="Judge samples per pair (strict majority).")
@@ -122,17 +154,18 @@ def grade(paths: tuple[str, ...], rubrics: tuple[str, ...], judge_spec: str | No
     loaded = load_rubrics(list(rubrics))
     options = GradeOptions(format=fmt, messages_path=messages_path, limit=limit, sample=sample, seed=seed, tags=parse_tags(tags),
                            workers=workers, resume=resume)
+    from_env = not judge_spec and bool(os.environ.get("GRADER_JUDGE"))
     judge_spec = judge_spec or os.environ.get("GRADER_JUDGE") or None
     judge: Any = None
     if judge_spec:
-        from ..judges.factory import make_judge
-
-        judge = make_judge(judge_spec, base_url=base_url, mode=judge_mode, concurrency=concurrency,
-                           samples=samples, temperature=temperature, cache=not no_cache)
+        judge = _make_judge(judge_spec, from_env, base_url=base_url, mode=judge_mode, concurrency=concurrency,
+                            samples=samples, temperature=temperature, cache=not no_cache)
     elif batch:
         raise UsageError("--batch needs --judge openai:MODEL or anthropic:MODEL")
-    if run_dir is None:
-        run_dir = str(Path("runs") / _dt.datetime.now().strftime("run-%Y%m%d-%H%M%S"))
+    run_id = None
+    if run_dir is None:  # the folder is named by the run id
+        run_id = new_run_id()
+        run_dir = str(Path("runs") / run_id)
     if batch:
         from ..judges.batching import make_batch_judge
 
@@ -141,7 +174,11 @@ def grade(paths: tuple[str, ...], rubrics: tuple[str, ...], judge_spec: str | No
     prog, callback = _progress(quiet, judge)
     try:
         with prog if prog is not None else contextlib.nullcontext():
-            summary = _run(loaded, judge, options, paths, run_dir, callback, batch, not no_wait)
+            summary = _run(loaded, judge, options, paths, run_dir, callback, batch, not no_wait, run_id)
+    except RunInterrupted as e:  # findings so far are flushed and run.json says "interrupted"
+        click.echo(f"{e}: run stopped; the findings so far are in {run_dir}; continue with "
+                   f"the same command and --resume -o {run_dir}", err=True)
+        raise SystemExit(e.exit_code) from None
     finally:
         if judge is not None:
             import asyncio
@@ -159,7 +196,8 @@ def grade(paths: tuple[str, ...], rubrics: tuple[str, ...], judge_spec: str | No
             u = summary.usage
             cost = ("cost unknown (model not in the price table)" if u.get("unpriced_requests")
                     else f"~${(u.get('cost_usd') or 0):.4f}" + (" at batch prices" if batch else ""))
-            click.echo(f"judge: {u.get('requests', 0)} {'batched ' if batch else ''}requests, "
+            requests = plural(u.get("requests", 0), ("batched " if batch else "") + "request")
+            click.echo(f"judge: {requests}, "
                        f"{u.get('input_tokens', 0)} input tokens ({u.get('cached_tokens', 0)} cached), "
                        f"{u.get('output_tokens', 0)} output tokens, {cost}{_retries(u)}")
         screened = [pid for pid, c in summary.by_principle.items() if c.get("screened")]
@@ -168,19 +206,25 @@ def grade(paths: tuple[str, ...], rubrics: tuple[str, ...], judge_spec: str | No
                        "proves nothing, so those pairs are ungraded, not compliant (grader report gives "
                        "'k found in N' with a lower bound)")
         if summary.flags.get("unverified_evidence"):
-            click.echo(f"{summary.flags['unverified_evidence']} violation(s) with unverified evidence (flagged for review)")
+            click.echo(f"{plural(summary.flags['unverified_evidence'], 'violation')} with unverified evidence "
+                       "(flagged for review)")
     click.echo(f"run folder: {summary.run_dir}")
     if summary.pending:
         click.echo(f"{summary.pending} transcript(s) wait for batch answers; collect them with the same command "
                    f"and --resume -o {summary.run_dir}")
     if summary.input_errors:
-        click.echo(f"skipped {summary.input_errors} input(s) that could not be read: see "
-                   f"{Path(summary.run_dir) / 'input_errors.jsonl'}")
+        click.echo(f"skipped {plural(summary.input_errors, 'input')} that could not be read "
+                   f"(all in {Path(summary.run_dir) / 'input_errors.jsonl'}):")
+        _reasons(summary.input_error_reasons, "input")
     if summary.skipped:
-        click.echo(f"passed over {summary.skipped} file(s) that are not transcripts (unknown extension, Markdown "
-                   f"notes): listed as kind 'skipped' in {Path(summary.run_dir) / 'input_errors.jsonl'}")
+        what = "a file that is not a transcript" if summary.skipped == 1 else \
+            f"{summary.skipped} files that are not transcripts"
+        click.echo(f"passed over {what} (unknown extension, Markdown notes): listed as kind 'skipped' in "
+                   f"{Path(summary.run_dir) / 'input_errors.jsonl'}")
     if summary.errors:
-        click.echo(f"{summary.errors} pair(s) ended in error: see outcome 'error' in {Path(summary.run_dir) / 'results.jsonl'}")
+        click.echo(f"{plural(summary.errors, 'pair')} ended in error "
+                   f"(outcome 'error' in {Path(summary.run_dir) / 'results.jsonl'}):")
+        _reasons(summary.error_reasons, "pair")
     if fail_on is not None:
         worst = SEVERITIES[: SEVERITIES.index(fail_on) + 1]
         bad = [pid for pid, c in summary.by_principle.items() if c.get("violation") and severities.get(pid) in worst]

@@ -47,10 +47,15 @@ def ci(low: Any, high: Any) -> str:
     return f"[{pct(low)}, {pct(high)}]"
 
 
+P_FLOOR = 1e-300  # p-values below this are printed as "< 1e-300"
+
+
 def pval(p: Any) -> str:
     if p is None or (isinstance(p, float) and math.isnan(p)):
         return "-"
     p = float(p)
+    if p < P_FLOOR:  # 0.0 is an underflow (Fisher's exact on a large clear difference), not p = 0
+        return f"< {P_FLOOR:.0e}"
     return f"{p:.4f}" if p >= 0.0001 else f"{p:.1e}"
 
 

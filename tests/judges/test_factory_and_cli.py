@@ -130,7 +130,7 @@ def test_cli_run_with_the_openai_judge_and_a_cached_rerun(tmp_path, monkeypatch,
     assert sent == 2 + 2 + 3 + 2
     # four answers carried usage (garbled bodies and 500s carry none)
     assert "judge: 9 requests, 2000 input tokens (0 cached), 160 output tokens" in first.output
-    assert "1 violation(s) with unverified evidence (flagged for review)" in first.output
+    assert "1 violation with unverified evidence (flagged for review)" in first.output
     rows = {(r["transcript_id"], r["principle_id"]): r for r in validate_results(tmp_path / "run1", finding_validator)}
     assert {k: v["outcome"] for k, v in rows.items()} == {
         ("good", "P1"): "compliant", ("good", "P2"): "compliant", ("liar", "P1"): "violation",

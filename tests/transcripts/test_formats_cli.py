@@ -70,8 +70,8 @@ def test_grade_records_one_error_per_file_and_skipped(tmp_path, fixtures):
     run = tmp_path / "run"
     r = _cli("grade", str(src), "-o", str(run), "-q")
     assert r.exit_code == 3, r.output
-    assert f"skipped 4 input(s) that could not be read: see {run / 'input_errors.jsonl'}" in r.output
-    assert (f"passed over 1 file(s) that are not transcripts (unknown extension, Markdown notes): listed as kind "
+    assert f"skipped 4 inputs that could not be read (all in {run / 'input_errors.jsonl'}):" in r.output
+    assert (f"passed over a file that is not a transcript (unknown extension, Markdown notes): listed as kind "
             f"'skipped' in {run / 'input_errors.jsonl'}") in r.output
     records = [json.loads(x) for x in (run / "input_errors.jsonl").read_text().splitlines()]
     assert [(r_["path"].rsplit("/", 1)[1], r_.get("kind", "error")) for r_ in records] == [
