@@ -29,6 +29,11 @@ class InputError(GraderError):
         super().__init__(f"{where}: {self.reason}")
 
 
+class FormatPluginError(GraderError):
+    """An installed ``grader.formats`` plug-in cannot be used (fails to import, is not a
+    ``Format``, or clashes with another format's name). The message names the entry point."""
+
+
 class MissingExtraError(GraderError):
     """An optional dependency (an extra such as ``inspect``) is needed but not installed."""
 

@@ -46,6 +46,9 @@ from .inspect_format import iter_inspect
 from .jsonio import CONCATENATED, iter_jsonl, os_reason, read_document
 from .model import Transcript
 from .objects import is_bare_messages, transcript_from_value
+from .formats import Format
+from .plugins import plugin_formats
+from .tabular import HF_DATASET_FORMAT, TABULAR_FORMATS, is_dataset_folder
 from .text_format import read_text_file
 
 FORMATS = ("openai", "anthropic", "inspect", "text")
@@ -62,6 +65,10 @@ FOLDER_EXTENSIONS: dict[str | None, frozenset[str]] = {
 # The opening of a JSON log written by Inspect: {"version": 2, "status": ...
 _INSPECT_JSON_HEAD = re.compile(rb'\A(?:\xef\xbb\xbf)?\s*\{\s*"version"\s*:\s*\d+\s*,\s*"status"\s*:')
 
+# bytes of a file's head given to the detectors of extra formats (a whole first record of a
+# typical agent log fits)
+DETECT_BYTES = 64 * 1024
+
 PathArg = Union[str, "os.PathLike[str]"]
 OnError = Union[str, Callable[[InputError], object]]
 
@@ -72,8 +79,9 @@ def iter_inputs(paths: Sequence[PathArg] | PathArg, format: str | None = None) -
 
     Raises UsageError at once for an unknown ``format``; never raises for bad input.
     """
-    if format is not None and format not in FORMATS:
-        raise UsageError(f"unknown transcript format {format!r} (expected one of: {', '.join(FORMATS)})")
+    if format is not None and format not in FORMATS and format not in _extra_formats():
+        names = [*FORMATS, *_extra_formats()]
+        raise UsageError(f"unknown transcript format {format!r} (expected one of: {', '.join(names)})")
     items = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     return _iter_all([os.fspath(p) for p in items], format)
 
@@ -156,7 +164,9 @@ def _path_files(path: str, fmt: str | None) -> Iterator[tuple[str, os.stat_resul
     except OSError as e:
         yield InputError(path, "", _stat_reason(path, e))
         return
-    if stat.S_ISDIR(st.st_mode):
+    if stat.S_ISDIR(st.st_mode) and _reads_folder(path, fmt):
+        yield path, st
+    elif stat.S_ISDIR(st.st_mode):
         yield from _walk(path, fmt, frozenset({(st.st_dev, st.st_ino)}))
     elif stat.S_ISREG(st.st_mode):
         yield path, st
@@ -179,7 +189,7 @@ def _walk(folder: str, fmt: str | None, ancestors: frozenset[tuple[int, int]]
     except OSError as e:
         yield InputError(folder, "", f"cannot list folder: {os_reason(e)}")
         return
-    wanted = FOLDER_EXTENSIONS[fmt]
+    wanted = _wanted(fmt)
     for name in names:
         if name.startswith("."):
             continue
@@ -191,7 +201,9 @@ def _walk(folder: str, fmt: str | None, ancestors: frozenset[tuple[int, int]]
             if readable or os.path.islink(full):
                 yield InputError(full, "", _stat_reason(full, e))
             continue
-        if stat.S_ISDIR(st.st_mode):
+        if stat.S_ISDIR(st.st_mode) and _reads_folder(full, fmt):
+            yield full, st
+        elif stat.S_ISDIR(st.st_mode):
             key = (st.st_dev, st.st_ino)
             if key in ancestors:
                 yield InputError(full, "", "folder symbolic link loop (it leads back to an enclosing folder)")
@@ -211,6 +223,10 @@ def read_file(path: str, fmt: str | None = None, explicit: bool = True) -> Itera
     """The transcripts of one file (see module doc for detection)."""
     ext = _ext(path)
     stem = Path(path).stem
+    extra = _extra_format_for(path, ext, fmt)
+    if extra is not None:
+        yield from _read_extra(extra, path, stem)
+        return
     if fmt == "inspect" or (fmt is None and ext == ".eval"):
         yield from iter_inspect(path, stem)
     elif fmt == "text" or (fmt is None and ext in (".txt", ".md")):
@@ -278,3 +294,49 @@ def _looks_like_inspect_json(path: str) -> bool:
     except OSError:
         return False  # read_document reports it
     return bool(_INSPECT_JSON_HEAD.match(head))
+
+
+# -- hook: formats outside the built-in branches above (tabular files, dataset folders and
+# ``grader.formats`` plug-ins). Once the table of formats (formats.py) drives this module,
+# these rows join it and this hook goes.
+
+def _extra_formats() -> dict[str, Format]:
+    return {f.name: f for f in (*TABULAR_FORMATS, *plugin_formats())}
+
+
+def _wanted(fmt: str | None) -> frozenset[str]:
+    if fmt in FOLDER_EXTENSIONS:
+        base = FOLDER_EXTENSIONS[fmt]
+        if fmt is None:  # detected: extra formats' extensions are read too
+            return base.union(*(f.extensions for f in _extra_formats().values() if f.detect is not None))
+        return base
+    return _extra_formats()[str(fmt)].extensions
+
+
+def _reads_folder(path: str, fmt: str | None) -> bool:
+    """A folder read as one input (a saved Hugging Face dataset), not walked."""
+    return fmt in (None, HF_DATASET_FORMAT.name) and is_dataset_folder(path)
+
+
+def _extra_format_for(path: str, ext: str, fmt: str | None) -> Format | None:
+    extra = _extra_formats()
+    if fmt is not None:
+        return extra.get(fmt)
+    if os.path.isdir(path):
+        return HF_DATASET_FORMAT if is_dataset_folder(path) else None
+    candidates = [f for f in extra.values() if f.detect is not None and ext in f.extensions]
+    if not candidates:
+        return None
+    try:
+        with open(path, "rb") as f:
+            head = f.read(DETECT_BYTES)
+    except OSError:
+        return None  # the built-in reader reports it
+    return next((f for f in candidates if f.detect is not None and f.detect(head, path)), None)
+
+
+def _read_extra(fmt: Format, path: str, stem: str) -> Iterator[Transcript | InputError]:
+    try:
+        yield from fmt.read(path, stem)
+    except InputError as e:  # the contract says yield, but a raised one is still an input error
+        yield e
