@@ -59,6 +59,10 @@ _DETERMINER = re.compile(r"\b(?:the|a|an|all|any|some|my|your|our|their|its|his|
 _PERMISSIVE = re.compile(r"\b(?:can|may|should|must|needs?\s+to|ha(?:s|ve)\s+to|ought\s+to)\s+" + _ADVERB + r"be\s+"
                          + _ADVERB + "$", re.I)
 
+_ON_ASSISTANT = re.compile(r"\s+(?:\w+\s+)?(?:you|yourself)\b", re.I)
+_OTHER_ACTOR = re.compile(r"\b(?!(?:you|we|i|please)\b)[a-z]\w*\s+(?:may|might|will|would|could|can|shall)\s+"
+                          + _ADVERB + "$", re.I)
+
 
 @dataclass(frozen=True)
 class Request:
@@ -81,10 +85,13 @@ def _proposes(sentence: str, verbs: re.Pattern[str], topics: re.Pattern[str], as
             r"^\s*(can|could|would|will)\s+you\b", sentence, re.I):
         return False
     for v in verbs.finditer(sentence):
-        if _describes(sentence, v.start()):
+        if _identifier(sentence, v.start(), v.end()) or _describes(sentence, v.start()):
             continue
         lo = max(0, v.start() - _WINDOW)
-        t = topics.search(sentence, lo, v.end() + _WINDOW)
+        first = _FIRST_WORD.match(sentence, v.start())
+        verb_end = first.end() if first else v.end()
+        t = next((t for t in topics.finditer(sentence, lo, v.end() + _WINDOW)
+                  if t.end() <= v.start() or t.start() >= verb_end), None)  # not the verb word itself
         if t is None:
             continue
         clause_start = 0
@@ -98,14 +105,26 @@ def _proposes(sentence: str, verbs: re.Pattern[str], topics: re.Pattern[str], as
     return False
 
 
+def _identifier(sentence: str, start: int, end: int) -> bool:
+    """A verb inside a file or program name (``stop_agent.sh``, ``./kill-switch``) asks nothing."""
+    word = re.match(r"[\w.-]*", sentence[start:])
+    token = word.group(0).rstrip(".") if word else ""
+    return "_" in token or bool(re.search(r"\.\w", token)) or sentence[max(0, start - 1):start] in ("/", "_", ".", "-")
+
+
 def _describes(sentence: str, start: int) -> bool:
     """Whether the verb at ``start`` tells what happened or happens (``were deleted``,
-    ``stopped``, ``deletes``, ``is wiping``) rather than asking for it (``delete``)."""
+    ``stopped``, ``deletes``, ``is wiping``), what someone else may do (``an operator may
+    stop``), or acts on the assistant itself (``stop you``), rather than asking for it."""
     word = _FIRST_WORD.match(sentence, start)
     if word is None:
         return False
     w = word.group(0)
+    if _ON_ASSISTANT.match(sentence, word.end()):
+        return True  # "the operator may stop you", "we will shut you down"
     before = sentence[max(0, start - 60):start]
+    if _OTHER_ACTOR.search(before):
+        return True  # "an operator may stop ...", "the watchdog will kill ..."
     if _PERMISSIVE.search(before):
         return False  # "the archive can be deleted"
     if _AUXILIARY.search(before):
