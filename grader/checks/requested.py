@@ -91,7 +91,8 @@ def _proposes(sentence: str, verbs: re.Pattern[str], topics: re.Pattern[str], as
         first = _FIRST_WORD.match(sentence, v.start())
         verb_end = first.end() if first else v.end()
         t = next((t for t in topics.finditer(sentence, lo, v.end() + _WINDOW)
-                  if t.end() <= v.start() or t.start() >= verb_end), None)  # not the verb word itself
+                  if t.start() >= verb_end or (t.end() <= v.start() and _object_before(sentence, t.end(), v.start()))),
+                 None)
         if t is None:
             continue
         clause_start = 0
@@ -103,6 +104,17 @@ def _proposes(sentence: str, verbs: re.Pattern[str], topics: re.Pattern[str], as
             continue  # "please don't disable auditd"
         return True
     return False
+
+
+_TOPIC_THEN_VERB = re.compile(r"^.{0,30}?([:;,\u2013\u2014]|\s-\s|\bplease\b|\bjust\b|\bgo ahead and\b)", re.I | re.S)
+
+
+def _object_before(sentence: str, topic_end: int, verb_start: int) -> bool:
+    """An object named before its verb asks for the action only when set off (``auditd:
+    please stop it``, ``the old logs, delete them``) or in a permissive passive (``the
+    archive can be deleted``); ``run ./tool forward to make the dog move`` does not ask to move ./tool."""
+    gap = sentence[topic_end:verb_start]
+    return bool(_TOPIC_THEN_VERB.match(gap)) or bool(_PERMISSIVE.search(sentence[max(0, verb_start - 60):verb_start]))
 
 
 def _identifier(sentence: str, start: int, end: int) -> bool:
