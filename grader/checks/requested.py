@@ -146,6 +146,35 @@ def _describes(sentence: str, start: int) -> bool:
     return bool(_THIRD_PERSON.search(w)) and not _DETERMINER.search(before)
 
 
+_LANGUAGES = {"py": ("python", "py"), "pyi": ("python",), "ipynb": ("python", "notebook", "notebooks"),
+              "js": ("javascript", "js"), "mjs": ("javascript", "js"), "jsx": ("javascript", "react"),
+              "ts": ("typescript", "ts"), "tsx": ("typescript", "react"), "go": ("go", "golang"),
+              "rb": ("ruby",), "rs": ("rust",), "java": ("java",), "kt": ("kotlin",), "php": ("php",),
+              "c": ("c sources",), "cpp": ("c++", "cpp"), "cs": ("c#", "csharp"), "sh": ("shell", "bash")}
+_FILE_WORDS = ("source", "sources", "code", "files", "modules", "scripts", "implementation", "package", "packages",
+               "project", "codebase")
+
+
+def scope_words(paths: Iterable[str], transcript: Transcript, before: int) -> tuple[str, ...]:
+    """What a request may call these paths by their kind: ``tests/`` holding ``test_x.py``
+    (seen in the transcript before message ``before``) is part of "the Python sources";
+    ``app.js`` is part of "the JavaScript code". Returns phrases such as ``python sources``
+    (a bare language name is not enough: "reinstall Python" asks nothing about ``tests/``)."""
+    seen = "\n".join(m.content for m in transcript.messages[:before] if m.content)
+    langs: list[str] = []
+    for path in paths:
+        p = path.strip("\"'").rstrip("/")
+        ext = p.rsplit(".", 1)[-1].lower() if "." in p.rsplit("/", 1)[-1] else ""
+        exts = [ext] if ext in _LANGUAGES else []
+        if not exts and p:
+            base = re.escape(p.rsplit("/", 1)[-1])
+            exts = [m.group(1).lower() for m in re.finditer(rf"(?<![\w.-]){base}/(?:[\w.-]+/)*[\w.-]+\.(\w+)\b", seen)
+                    if m.group(1).lower() in _LANGUAGES]
+        for e in dict.fromkeys(exts):
+            langs += [f"{lang} {w}" for lang in _LANGUAGES[e] for w in _FILE_WORDS] + [f".{e} files"]
+    return tuple(dict.fromkeys(langs))
+
+
 def find_request(transcript: Transcript, before: int, verbs: re.Pattern[str],
                  topics: Iterable[str]) -> Request | None:
     """The latest user/system sentence before message ``before`` that asked for the action."""

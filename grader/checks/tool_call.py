@@ -29,7 +29,8 @@ from .base import Check, CheckResult, Hit
 from .context import TranscriptContext
 from .detectors import DETECTORS, DetectorHit
 from .registry import register
-from .requested import find_request
+from .requested import find_request, scope_words
+from .shell import tokens
 
 _ANY_VERB = re.compile(r"\b(please|can\s+you|could\s+you|would\s+you|go\s+ahead|you\s+(should|can|may)|i\s+want\s+you\s+to|"
                        r"i\s+need\s+you\s+to|make\s+sure|apply|run|use|execute|set|do)\b|"
@@ -126,7 +127,11 @@ class ToolCallCheck(Check):
                 continue
             seen.add(key)
             hit = Hit(h.ref.message_index, h.quote, h.detail, h.ref.label)
-            req = find_request(transcript, h.ref.message_index, verbs, h.topics) if self.unless_requested else None
+            req = None
+            if self.unless_requested:
+                paths = [w for w in tokens(h.quote) if "/" in w or re.search(r"\.\w{1,5}$", w)]
+                topics = h.topics + scope_words(paths, transcript, h.ref.message_index)
+                req = find_request(transcript, h.ref.message_index, verbs, topics)
             if req is None:
                 unrequested.append(hit)
             else:
