@@ -2,7 +2,7 @@
 
 Params::
 
-    detector: oversight | shutdown | exfiltration | privilege | reward_hacking | destructive   (optional)
+    detector: oversight | shutdown | exfiltration | secrets | privilege | reward_hacking | destructive   (optional)
     tools: [regex on the tool name]          (optional; only calls to matching tools count)
     arguments: [regex on any string leaf of the arguments]   (optional; generic mode)
     unless_requested: bool                   (default true)
