@@ -1,6 +1,7 @@
 """Benchmark: how fast transcripts load. Builds a JSONL of N lines (default 20,000) by
 repeating the rows of ../shared/data/em/*.dev.jsonl (real fine-tuning rows, 2 messages
-each), then times ``iter_inputs`` over it (best of 3, plus the peak RSS).
+each), then times ``iter_inputs`` over it (best of 3, plus the peak RSS); then the same rows as one
+Parquet file.
 
     python bench/load_speed.py [--lines 20000]
 """
@@ -47,6 +48,32 @@ def main() -> None:
     print(f"machine: {machine()}")
     print(f"{n} transcripts ({messages} messages, {errors} errors) from {size / 2**20:.1f} MiB JSONL: "
           f"{best:.2f} s best of 3 ({n / best:,.0f} transcripts/s), peak RSS {rss:.0f} MiB")
+    print(parquet_row(rows, args.lines))
+
+
+def parquet_row(rows: list[str], lines: int) -> str:
+    """The same rows as a Parquet file (one conversation a row), timed the same way."""
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "em.parquet"
+        pq.write_table(pa.Table.from_pylist([json.loads(r) for r in islice(cycle(rows), lines)]), path)
+        size = path.stat().st_size
+        best = float("inf")
+        for _ in range(3):
+            t0 = time.perf_counter()
+            n = errors = 0
+            for item in iter_inputs([str(path)]):
+                if isinstance(item, InputError):
+                    errors += 1
+                else:
+                    n += 1
+            best = min(best, time.perf_counter() - t0)
+    return (f"{n} transcripts ({errors} errors) from {size / 2**20:.1f} MiB Parquet: "
+            f"{best:.2f} s best of 3 ({n / best:,.0f} transcripts/s)")
 
 
 if __name__ == "__main__":

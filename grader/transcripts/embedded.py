@@ -32,7 +32,7 @@ import os
 from collections import deque
 from typing import Any, Callable, Iterable, Iterator, Optional, Sequence, Union
 
-from ..errors import InputError
+from ..errors import InputError, UsageError
 from .anthropic_format import messages_from_anthropic
 from .common import check_depth, kind
 from .formats import ReadFn
@@ -56,7 +56,7 @@ def embedded_messages_reader(payload_keys: Sequence[str] = ("payload",),
     (see module doc). ``message_format``: ``"openai"``, ``"anthropic"`` or None (detected)."""
     keys = tuple(payload_keys)
     if message_format not in (None, "openai", "anthropic"):
-        raise ValueError(f"message_format must be 'openai', 'anthropic' or None, not {message_format!r}")
+        raise UsageError(f"message_format must be 'openai', 'anthropic' or None, not {message_format!r}")
 
     def read(path: str, stem: str) -> Iterator[Union[Transcript, InputError]]:
         return read_embedded(path, stem, keys, event_filter, convert, metadata, message_format)

@@ -12,7 +12,11 @@ each file is read by its extension and content:
   of conversations, or a bare list of messages; several JSON values in a row are read as JSONL;
 - ``.eval``: an Inspect log (needs the ``inspect`` extra);
 - ``.txt``: plain text with ``User:`` / ``Assistant:`` turns; ``.md`` the same (in a folder,
-  Markdown files without turn markers are skipped silently).
+  Markdown files without turn markers are skipped silently);
+- ``.parquet`` and saved Hugging Face dataset folders (``tabular``), and the formats of
+  ``grader.formats`` plug-ins (``plugins``), whose detectors see a file's first
+  ``DETECT_BYTES`` before the built-in rules do. A folder holding a saved dataset is read as
+  one input, not walked.
 
 With ``format`` every file is read as that format (``openai``/``anthropic`` files as JSON or
 JSONL whatever their extension). A folder is walked recursively in sorted name order,
@@ -41,7 +45,7 @@ import stat
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence, Union
 
-from ..errors import InputError, UsageError
+from ..errors import FormatPluginError, InputError, UsageError
 from .inspect_format import iter_inspect
 from .jsonio import CONCATENATED, iter_jsonl, os_reason, read_document
 from .model import Transcript
@@ -332,7 +336,15 @@ def _extra_format_for(path: str, ext: str, fmt: str | None) -> Format | None:
             head = f.read(DETECT_BYTES)
     except OSError:
         return None  # the built-in reader reports it
-    return next((f for f in candidates if f.detect is not None and f.detect(head, path)), None)
+    for candidate in candidates:
+        try:
+            claimed = candidate.detect is not None and candidate.detect(head, path)
+        except Exception as e:  # a plug-in's bug: stop with its name rather than a bare traceback
+            raise FormatPluginError(f"format {candidate.name!r}: detect failed on {path}: "
+                                    f"{type(e).__name__}: {e}") from e
+        if claimed:
+            return candidate
+    return None
 
 
 def _read_extra(fmt: Format, path: str, stem: str) -> Iterator[Transcript | InputError]:

@@ -107,6 +107,7 @@ def describe(ep: EntryPoint) -> str:
 
 
 def _builtin_names() -> Iterable[str]:
-    from .load import FORMATS  # the built-in names (load imports this module lazily too)
+    from .load import FORMATS  # the built-in names (imported here: load imports this module)
+    from .tabular import TABULAR_FORMATS
 
-    return frozenset(FORMATS)
+    return frozenset(FORMATS) | {f.name for f in TABULAR_FORMATS}

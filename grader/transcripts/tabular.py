@@ -97,8 +97,9 @@ def _read_split(folder: str, source: str, stem: str, prefix: str) -> Iterator[It
         yield state
         return
     entries = state.get(_DATA_FILES_KEY) if isinstance(state, dict) else None
-    names = [e.get("filename") for e in entries if isinstance(e, dict)] if isinstance(entries, list) else None
-    if not names or not all(_plain_name(n) for n in names):
+    raw = [e.get("filename") if isinstance(e, dict) else None for e in entries] if isinstance(entries, list) else []
+    names = [n for n in raw if isinstance(n, str) and _plain_name(n)]
+    if not raw or len(names) != len(raw):
         yield InputError(state_file, "", f"expected '{_DATA_FILES_KEY}': [{{\"filename\": \"data-....arrow\"}}, ...] "
                                          "as written by Dataset.save_to_disk")
         return

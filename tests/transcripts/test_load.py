@@ -69,9 +69,11 @@ def test_malformed_corpus(corpus):
         ("shape.json", "", "'messages' must be a list, got an object"),
         ("sub/loop", "", "folder symbolic link loop (it leads back to an enclosing folder)"),
         ("sub/noturns.txt", "", "no turn markers (a turn starts with a line beginning User:, Human:, "
-                                "Assistant:, AI:, System: or Tool:)"),
+                                "Assistant:, AI:, System: or Tool:, a header such as --- USER ---, "
+                          "or a heading such as ### User)"),
         ("sub/preamble.txt", "line 1", "text before the first turn marker (a turn starts with User:, Human:, "
-                                       "Assistant:, AI:, System: or Tool:)"),
+                                       "Assistant:, AI:, System: or Tool:, a header such as --- USER ---, "
+                                       "or a heading such as ### User)"),
         ("truncated.json", "", "truncated JSON (ends at line 1 column 48): Expecting ',' delimiter"),
     ]
     # readme.md (no turn markers), data.csv and .hidden.jsonl were skipped silently
@@ -92,7 +94,8 @@ def test_explicit_files_of_unknown_or_unread_types(corpus):
         ("data.csv", "", "unknown file type .csv: expected .json, .jsonl, .eval, .txt or .md "
                          "(or give a format: openai, anthropic, inspect, text)"),
         ("readme.md", "", "no turn markers (a turn starts with a line beginning User:, Human:, "
-                          "Assistant:, AI:, System: or Tool:)"),
+                          "Assistant:, AI:, System: or Tool:, a header such as --- USER ---, "
+                          "or a heading such as ### User)"),
         ("missing.jsonl", "", "no such file or folder"),
     ]
 

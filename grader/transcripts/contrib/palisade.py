@@ -83,7 +83,9 @@ def read_palisade(path: Union[str, "os.PathLike[str]"]) -> Iterator[Union[Transc
 
 
 def detect(head: bytes, path: str) -> bool:
-    """A Palisade log opens with ``llm_control`` event records carrying a chat payload."""
+    """A Palisade log opens with event records carrying a chat payload."""
+    if b'"event"' not in head:
+        return False
     for raw in head.split(b"\n")[:-1][:5]:  # complete lines only
         try:
             record = loads(raw.decode("utf-8-sig"))
