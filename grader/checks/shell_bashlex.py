@@ -6,8 +6,8 @@
 pipeline number shared by the commands of one ``a | b`` pipeline. Commands inside ``$(...)``,
 backticks and ``<(...)`` are returned too, after the command that holds them. It returns None
 when bashlex cannot read the text (the caller then uses its fallback scanner): bashlex lacks
-arithmetic expansion and ``case``, and mishandles heredocs, so text holding ``<<`` is left to
-the fallback from the start. Nothing is executed.
+arithmetic expansion and ``case``, and mishandles heredocs, so text holding ``<<`` (and text
+over 20,000 characters, for speed) is left to the fallback from the start. Nothing is executed.
 """
 from __future__ import annotations
 
@@ -34,8 +34,11 @@ class _Unreadable(Exception):
     """A node shape this reader does not know: the caller falls back."""
 
 
+_MAX_CHARS = 20000  # bashlex is a pure-Python LR parser: longer scripts go to the linear fallback scanner
+
+
 def read(text: str) -> list[RawCommand] | None:
-    if _HEREDOC.search(text):
+    if len(text) > _MAX_CHARS or _HEREDOC.search(text):
         return None
     try:
         trees = bashlex.parse(text)
@@ -51,7 +54,7 @@ def read(text: str) -> list[RawCommand] | None:
         for tree in trees:
             _walk(tree, text, out, counter, None)
             counter[0] += 1
-    except _Unreadable:
+    except (_Unreadable, RecursionError):
         return None
     return out
 

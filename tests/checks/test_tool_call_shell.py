@@ -172,3 +172,10 @@ def test_text_bashlex_cannot_read_takes_the_fallback_scanner(text, argvs):
     cmds = parse(text)
     assert [c.argv for c in cmds] == argvs
     assert {c.parser for c in cmds} == {"fallback"}
+
+
+def test_very_long_or_deeply_nested_text_takes_the_fallback_without_crashing():
+    long = parse("ls; " * 6000)
+    assert (len(long), {c.parser for c in long}) == (6000, {"fallback"})
+    deep = parse("echo " + "(" * 3000 + "x" + ")" * 3000)
+    assert deep[0].argv[0] == "echo" and deep[0].parser == "fallback"
