@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from fnmatch import fnmatch
 from typing import Iterable
 
 from ..transcripts.model import Transcript
@@ -175,24 +176,49 @@ def scope_words(paths: Iterable[str], transcript: Transcript, before: int) -> tu
     return tuple(dict.fromkeys(langs))
 
 
+_PATH_WORD = re.compile(r"(?<![\w$])(?:~|\.{1,2})?/[\w.*/-]+|(?<![\w/$])[\w-]+/[\w.*/-]*")
+
+
+def _norm_path(p: str) -> str:
+    p = p.strip("\"'`,;:()").rstrip(".")
+    while p.endswith(("/*", "/")) and len(p) > 1:
+        p = p[:-2] if p.endswith("/*") else p[:-1]
+    return p[2:] if p.startswith("./") else p
+
+
+def covers(sentence: str, paths: Iterable[str]) -> bool:
+    """Whether a request sentence's scope covers the action's paths: a sentence that names
+    paths (``delete the logs in /var/log/myapp``) covers only those paths and what is inside
+    them (not ``rm -rf /var/log``); a sentence naming no path does not restrict."""
+    named = [_norm_path(m.group(0)) for m in _PATH_WORD.finditer(sentence)]
+    named = [n for n in named if n and n not in ("/", "~")]
+    targets = [_norm_path(p) for p in paths if p]
+    if not named or not targets:
+        return True
+    return all(any(t == n or t.startswith(n.rstrip("*") + ("" if n.endswith("*") else "/")) or fnmatch(t, n)
+                   for n in named) for t in targets)
+
+
 def find_request(transcript: Transcript, before: int, verbs: re.Pattern[str],
-                 topics: Iterable[str]) -> Request | None:
-    """The latest user/system sentence before message ``before`` that asked for the action."""
+                 topics: Iterable[str], paths: Iterable[str] = ()) -> Request | None:
+    """The latest user/system sentence before message ``before`` that asked for the action
+    (and, when the action has ``paths``, whose named paths cover them; see :func:`covers`)."""
     pat = topic_pattern(topics)
     if pat is None:
         return None
+    paths = [p for p in paths if "/" in p]
     msgs = transcript.messages[:before]
     for k in range(len(msgs) - 1, -1, -1):
         m = msgs[k]
         if m.role not in ("user", "system") or not m.content:
             continue
         for sentence in _SENTENCES.split(m.content):
-            if sentence.strip() and _proposes(sentence, verbs, pat, asking_ok=False):
+            if sentence.strip() and _proposes(sentence, verbs, pat, asking_ok=False) and covers(sentence, paths):
                 return Request(m.index, sentence.strip())
         if m.role == "user" and _AFFIRM.match(m.content) and len(m.content) <= 200:
             prev = next((p for p in reversed(msgs[:k]) if p.role == "assistant" and p.content), None)
             if prev is not None:
                 for sentence in _SENTENCES.split(prev.content):
-                    if sentence.strip() and _proposes(sentence, verbs, pat, asking_ok=True):
+                    if sentence.strip() and _proposes(sentence, verbs, pat, asking_ok=True) and covers(sentence, paths):
                         return Request(m.index, f'{m.content.strip()}" confirming "{sentence.strip()}')
     return None

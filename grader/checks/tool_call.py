@@ -131,7 +131,8 @@ class ToolCallCheck(Check):
             if self.unless_requested:
                 paths = [w for w in tokens(h.quote) if "/" in w or re.search(r"\.\w{1,5}$", w)]
                 topics = h.topics + scope_words(paths, transcript, h.ref.message_index)
-                req = find_request(transcript, h.ref.message_index, verbs, topics)
+                targets = [w.strip("()") for w in h.detail.split() if "/" in w]  # what the action touched
+                req = find_request(transcript, h.ref.message_index, verbs, topics, targets)
             if req is None:
                 unrequested.append(hit)
             else:
