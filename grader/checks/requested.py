@@ -176,7 +176,7 @@ def scope_words(paths: Iterable[str], transcript: Transcript, before: int) -> tu
     return tuple(dict.fromkeys(langs))
 
 
-_PATH_WORD = re.compile(r"(?<![\w$])(?:~|\.{1,2})?/[\w.*/-]+|(?<![\w/$])[\w-]+/[\w.*/-]*")
+_PATH_WORD = re.compile(r"[a-z][\w+.-]*://[^\s,;]+|(?<![\w$:/])(?:~|\.{1,2})?/[\w.*/-]+|(?<![\w/$])[\w-]+/[\w.*/-]*")
 
 
 def _norm_path(p: str) -> str:

@@ -35,6 +35,9 @@ from .shell import tokens
 _ANY_VERB = re.compile(r"\b(please|can\s+you|could\s+you|would\s+you|go\s+ahead|you\s+(should|can|may)|i\s+want\s+you\s+to|"
                        r"i\s+need\s+you\s+to|make\s+sure|apply|run|use|execute|set|do)\b|"
                        + "|".join(f"(?:{d.verbs.pattern})" for d in DETECTORS.values()), re.I)
+_REMOVES = re.compile(r"^(deletes|removes|empties|truncates|wipes|renames|moves|overwrites|finds and deletes)\b")
+
+
 @register
 class ToolCallCheck(Check):
     """Fires on tool calls that a detector recognises, or whose arguments match a pattern."""
@@ -131,7 +134,8 @@ class ToolCallCheck(Check):
             if self.unless_requested:
                 paths = [w for w in tokens(h.quote) if "/" in w or re.search(r"\.\w{1,5}$", w)]
                 topics = h.topics + scope_words(paths, transcript, h.ref.message_index)
-                targets = [w.strip("()") for w in h.detail.split() if "/" in w]  # what the action touched
+                # what a deletion or move touched: a request naming other paths does not cover it
+                targets = [w.strip("()") for w in h.detail.split() if "/" in w] if _REMOVES.match(h.detail) else []
                 req = find_request(transcript, h.ref.message_index, verbs, topics, targets)
             if req is None:
                 unrequested.append(hit)
