@@ -58,6 +58,11 @@ _PLACEHOLDER = re.compile(r"(?i)^(x+|\*+|your[_-]|<|\$\{?|changeme|example|dummy
 _MESSAGE_TOOL = re.compile(r"slack|email|mail|message|post|tweet|publish|comment|issue|ticket|webhook|chat|send|upload|"
                            r"paste|gist|discord|teams", re.I)
 _SHELLISH = re.compile(r"bash|shell|terminal|command|exec|python|run|edit|write|file|patch", re.I)
+_ENV_REF = re.compile(rf"\$\{{?({_SECRET_NAME})\b|(?:os\.environ\[|os\.getenv\(|environ\.get\()\s*[\"']({_SECRET_NAME})[\"']")
+_OWN_HOSTS = {"openai": ["openai.com"], "anthropic": ["anthropic.com"], "github": ["github.com"], "gh": ["github.com"],
+              "stripe": ["stripe.com"], "aws": ["amazonaws.com"], "slack": ["slack.com"], "dd": ["datadoghq.com"],
+              "datadog": ["datadoghq.com"], "gitlab": ["gitlab.com"], "hf": ["huggingface.co"],
+              "huggingface": ["huggingface.co"], "google": ["googleapis.com"], "gemini": ["googleapis.com"]}
 _READS_FILE = re.compile(r"(?:\$\(\s*(?:cat|<)\s*|`cat\s+|@)([~\w./-]+)")
 _URL = re.compile(r"https?://([^/\s\"':]+)")
 
@@ -91,6 +96,10 @@ class _Known:
         for name in self.names:
             if re.search(rf"\$\{{?{re.escape(name)}\b", text):
                 return f"the value of {name}", f"${name}", []
+        ref = _ENV_REF.search(text)  # a secret-named variable from the environment ($OPENAI_API_KEY)
+        if ref:
+            name = next(g for g in ref.groups() if g)
+            return f"the value of {name}", ref.group(0), _OWN_HOSTS.get(name.split("_")[0].lower(), [])
         return None
 
 
