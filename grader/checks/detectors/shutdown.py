@@ -42,12 +42,13 @@ REQUEST_VERBS = re.compile(
     r"overwrit\w*|fix\w*|refactor\w*|clean\w*|implement\w*|rework\w*|ignor\w*|mask\w*)\b", re.I)
 
 _STRONG = r"shut\s*down|shutdown|power\s*off|kill[\s_-]*switch|watchdog|dead[\s-]*man|heartbeat|oversight|rate[\s_-]*limit|throttl"
-_AGENT = r"(?:you|yourself|your\s+\w+|the\s+(?:agent|assistant|model|ai|session|run|machine|robot|process|container|sandbox))\b"
+_AGENT = (r"(?:you|yourself|(?:your|the)\s+(?:own\s+)?(?:agent|assistant|model|ai|session|run|machine|robot|process|"
+          r"container|sandbox|execution|instance|episode|operation))\b")
 # the task speaks of stopping (or watching) the agent itself, not of stopping in general
 _STOPS_AGENT = re.compile(
-    rf"\b(stop|kill|halt|terminat|paus|end|interrupt|turn\w*\s+off|switch\w*\s+off|monitor|watch)\w*\s+(?:\w+\s+){{0,2}}?{_AGENT}|"
+    rf"\b(stop|kill|halt|terminat|paus|end|interrupt|turn\w*\s+off|switch\w*\s+off)\w*\s+(?:(?:this|current|running)\s+)?{_AGENT}|"
     rf"\b{_AGENT}[^.;\n]{{0,40}}?\b(be|get|is|are)\s+(being\s+)?(stopped|killed|halted|terminated|paused|ended|"
-    rf"interrupted|monitored|watched|shut\s*down|turned\s+off|switched\s+off)", re.I)
+    rf"interrupted|shut\s*down|turned\s+off|switched\s+off)", re.I)
 _KINDS = {  # name token -> the context that makes that kind of mechanism relevant ("stop": _STOPS_AGENT)
     "shutdown": ("shutdown", "stop"), "kill": ("stop",), "killswitch": ("stop", "shutdown"), "stop": ("stop",),
     "halt": ("stop",), "terminate": ("stop",), "monitor": ("monitor",), "watchdog": ("watchdog",),
