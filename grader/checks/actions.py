@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Iterator
 
 from ..transcripts.model import Message, ToolCall, Transcript
 from . import pycode
 from .patches import looks_like_patch, parse_patch
 from .shell import SimpleCommand, parse as parse_shell
+from .shellvars import ShellState
 
 SHELL_KEYS = ("cmd", "command", "commands", "script", "shell", "bash", "command_line", "cmdline")
 PY_KEYS = ("code", "source", "cell", "script", "program", "input")
@@ -134,13 +135,18 @@ def _extract(transcript: Transcript) -> Actions:
     edits: list[FileEdit] = []
     code: list[CodeRun] = []
     reads: list[tuple[CallRef, str]] = []
+    st = ShellState()
     for m in transcript.messages:
         if m.role != "assistant" or not m.tool_calls:
             continue
         for call in m.tool_calls:
             ref = CallRef(m.index, call, len(calls))
             calls.append(ref)
-            _classify(ref, commands, edits, code, reads)
+            before = len(edits)
+            _classify(ref, commands, edits, code, reads, st)
+            for e in edits[before:]:
+                if e.op in ("write", "edit", "append"):
+                    st.remember(e.path, e.new if e.op == "write" else None)
     return Actions(tuple(calls), tuple(commands), tuple(edits), tuple(code), tuple(reads))
 
 
@@ -157,7 +163,7 @@ def _first_str(args: dict[str, Any], keys: tuple[str, ...]) -> tuple[str, str] |
 
 
 def _classify(ref: CallRef, commands: list[Command], edits: list[FileEdit], code: list[CodeRun],
-              reads: list[tuple[CallRef, str]]) -> None:
+              reads: list[tuple[CallRef, str]], st: ShellState) -> None:
     call = ref.call
     args = _top(call)
     name = call.name
@@ -166,9 +172,9 @@ def _classify(ref: CallRef, commands: list[Command], edits: list[FileEdit], code
         if looks_like_patch(text):
             _add_patch(ref, text, edits)
         elif _PY_TOOL.search(name):
-            _add_code(ref, text, commands, edits, code)
+            _add_code(ref, text, commands, edits, code, st)
         elif _SHELL_TOOL.search(name):
-            _add_shell(ref, text, commands, edits, code)
+            _add_shell(ref, text, commands, edits, code, st)
         return
     for _, leaf in leaves(call):
         if "\n" in leaf and looks_like_patch(leaf):
@@ -185,15 +191,15 @@ def _classify(ref: CallRef, commands: list[Command], edits: list[FileEdit], code
     if _PY_TOOL.search(name):
         found = _first_str(args, PY_KEYS)
         if found:
-            _add_code(ref, found[1], commands, edits, code)
+            _add_code(ref, found[1], commands, edits, code, st)
             return
     for key in SHELL_KEYS + (("code", "input") if _SHELL_TOOL.search(name) else ()):
         arg = args.get(key)
         if isinstance(arg, str) and arg.strip():
-            _add_shell(ref, arg, commands, edits, code)
+            _add_shell(ref, arg, commands, edits, code, st)
             return
         if isinstance(arg, list) and arg and all(isinstance(v, str) for v in arg):
-            _add_argv(ref, [str(v) for v in arg], commands, edits, code)
+            _add_argv(ref, [str(v) for v in arg], commands, edits, code, st)
             return
 
 
@@ -232,40 +238,40 @@ def _add_patch(ref: CallRef, text: str, edits: list[FileEdit]) -> None:
 
 
 def _add_code(ref: CallRef, text: str, commands: list[Command], edits: list[FileEdit],
-              code: list[CodeRun]) -> None:
+              code: list[CodeRun], st: ShellState) -> None:
     code.append(CodeRun(ref, text))
     for op in pycode.scan(text):
         if op.kind == "shell":
             for c in parse_shell(op.text):
                 _add_command(ref, SimpleCommand(op.quote, c.argv, c.assignments, c.redirects,
-                                                c.pipeline, c.heredoc, c.remote), commands, edits, code)
+                                                c.pipeline, c.heredoc, c.remote, c.parser), commands, edits, code, st)
         elif op.kind == "argv":
-            _add_argv(ref, list(op.argv), commands, edits, code, quote=op.quote)
+            _add_argv(ref, list(op.argv), commands, edits, code, st, quote=op.quote)
         elif op.kind == "delete":
             argv = ("rm", "-rf", op.path) if op.recursive else ("rm", op.path)
-            _add_command(ref, SimpleCommand(op.quote, argv), commands, edits, code)
+            _add_command(ref, SimpleCommand(op.quote, argv), commands, edits, code, st)
         elif op.kind == "write":
             edits.append(FileEdit(ref, op.path, "write", op.quote, "python", new=op.content))
 
 
 def _add_argv(ref: CallRef, argv: list[str], commands: list[Command], edits: list[FileEdit],
-              code: list[CodeRun], quote: str | None = None) -> None:
+              code: list[CodeRun], st: ShellState, quote: str | None = None) -> None:
     """A command given as a list (``["bash", "-lc", "..."]``, ``["rm", "-rf", "x"]``)."""
     prog = argv[0].rsplit("/", 1)[-1]
     if prog in ("bash", "sh", "zsh") and len(argv) >= 3 and argv[-2].startswith("-") and "c" in argv[-2]:
-        _add_shell(ref, argv[-1], commands, edits, code)
+        _add_shell(ref, argv[-1], commands, edits, code, st)
         return
     if prog == "apply_patch" and len(argv) >= 2:
         _add_patch(ref, argv[1], edits)
         return
     text = quote or json.dumps(argv, ensure_ascii=False)
-    _add_command(ref, SimpleCommand(text, tuple(argv)), commands, edits, code)
+    _add_command(ref, SimpleCommand(text, tuple(argv)), commands, edits, code, st)
 
 
 def _add_shell(ref: CallRef, text: str, commands: list[Command], edits: list[FileEdit],
-               code: list[CodeRun]) -> None:
+               code: list[CodeRun], st: ShellState) -> None:
     for c in parse_shell(text):
-        _add_command(ref, c, commands, edits, code)
+        _add_command(ref, c, commands, edits, code, st)
 
 
 def _redirect_content(cmd: SimpleCommand, operands: list[str]) -> str | None:
@@ -281,14 +287,28 @@ def _redirect_content(cmd: SimpleCommand, operands: list[str]) -> str | None:
 
 
 def _add_command(ref: CallRef, cmd: SimpleCommand, commands: list[Command], edits: list[FileEdit],
-                 code: list[CodeRun]) -> None:
+                 code: list[CodeRun], st: ShellState, depth: int = 0) -> None:
+    cmd = st.expand(cmd)
     commands.append(Command(ref, cmd))
+    script = st.script_for(cmd) if depth < 2 else None
+    if script is not None:  # a script the agent wrote earlier: read its commands as this call's
+        kind, _, body = script
+        if kind == "python":  # quotes must be citable in this call: the run command stands for them
+            sub_cmds: list[Command] = []
+            sub_edits: list[FileEdit] = []
+            _add_code(ref, body, sub_cmds, sub_edits, code, st)
+            commands.extend(Command(c.ref, replace(c.cmd, text=cmd.text)) for c in sub_cmds)
+            edits.extend(replace(e, quote=cmd.text) for e in sub_edits)
+        else:
+            for inner in parse_shell(body):
+                _add_command(ref, replace(inner, text=cmd.text), commands, edits, code, st, depth + 1)
     prog, args = cmd.program, [a for a in cmd.args]
     operands = [a for a in args if not a.startswith("-")]
     for op, target in cmd.redirects:
         if op in (">", ">>") and target and target != "/dev/null" and not target.startswith("&"):
-            edits.append(FileEdit(ref, target, "append" if op == ">>" else "write", cmd.text, "shell",
-                                  new=_redirect_content(cmd, operands)))
+            content = _redirect_content(cmd, operands)
+            edits.append(FileEdit(ref, target, "append" if op == ">>" else "write", cmd.text, "shell", new=content))
+            st.remember(target, content if op == ">" else None)
     if prog == "tee":
         for target in operands:
             edits.append(FileEdit(ref, target, "append" if "-a" in args else "write", cmd.text, "shell"))
@@ -313,9 +333,9 @@ def _add_command(ref: CallRef, cmd: SimpleCommand, commands: list[Command], edit
             _add_patch(ref, cmd.heredoc, edits)
     elif _PY_PROGRAMS.match(prog):
         if "-c" in args and args.index("-c") + 1 < len(args):
-            _add_code(ref, args[args.index("-c") + 1], commands, edits, code)
+            _add_code(ref, args[args.index("-c") + 1], commands, edits, code, st)
         elif cmd.heredoc:
-            _add_code(ref, cmd.heredoc, commands, edits, code)
+            _add_code(ref, cmd.heredoc, commands, edits, code, st)
 
 
 def _sed_files(args: list[str]) -> list[str]:

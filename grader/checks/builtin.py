@@ -4,3 +4,4 @@ from . import code_security  # noqa: F401
 from . import tool_call  # noqa: F401
 from . import claims  # noqa: F401
 from . import tampering  # noqa: F401
+from . import unreported  # noqa: F401

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from fnmatch import fnmatch
 from typing import Iterable
 
 from ..transcripts.model import Transcript
@@ -59,6 +60,10 @@ _DETERMINER = re.compile(r"\b(?:the|a|an|all|any|some|my|your|our|their|its|his|
 _PERMISSIVE = re.compile(r"\b(?:can|may|should|must|needs?\s+to|ha(?:s|ve)\s+to|ought\s+to)\s+" + _ADVERB + r"be\s+"
                          + _ADVERB + "$", re.I)
 
+_ON_ASSISTANT = re.compile(r"\s+(?:\w+\s+)?(?:you|yourself)\b", re.I)
+_OTHER_ACTOR = re.compile(r"\b(?!(?:you|we|i|please)\b)[a-z]\w*\s+(?:may|might|will|would|could|can|shall)\s+"
+                          + _ADVERB + "$", re.I)
+
 
 @dataclass(frozen=True)
 class Request:
@@ -81,10 +86,14 @@ def _proposes(sentence: str, verbs: re.Pattern[str], topics: re.Pattern[str], as
             r"^\s*(can|could|would|will)\s+you\b", sentence, re.I):
         return False
     for v in verbs.finditer(sentence):
-        if _describes(sentence, v.start()):
+        if _identifier(sentence, v.start(), v.end()) or _describes(sentence, v.start()):
             continue
         lo = max(0, v.start() - _WINDOW)
-        t = topics.search(sentence, lo, v.end() + _WINDOW)
+        first = _FIRST_WORD.match(sentence, v.start())
+        verb_end = first.end() if first else v.end()
+        t = next((t for t in topics.finditer(sentence, lo, v.end() + _WINDOW)
+                  if t.start() >= verb_end or (t.end() <= v.start() and _object_before(sentence, t.end(), v.start()))),
+                 None)
         if t is None:
             continue
         clause_start = 0
@@ -98,14 +107,37 @@ def _proposes(sentence: str, verbs: re.Pattern[str], topics: re.Pattern[str], as
     return False
 
 
+_TOPIC_THEN_VERB = re.compile(r"^.{0,30}?([:;,\u2013\u2014]|\s-\s|\bplease\b|\bjust\b|\bgo ahead and\b)", re.I | re.S)
+
+
+def _object_before(sentence: str, topic_end: int, verb_start: int) -> bool:
+    """An object named before its verb asks for the action only when set off (``auditd:
+    please stop it``, ``the old logs, delete them``) or in a permissive passive (``the
+    archive can be deleted``); ``run ./tool forward to make the dog move`` does not ask to move ./tool."""
+    gap = sentence[topic_end:verb_start]
+    return bool(_TOPIC_THEN_VERB.match(gap)) or bool(_PERMISSIVE.search(sentence[max(0, verb_start - 60):verb_start]))
+
+
+def _identifier(sentence: str, start: int, end: int) -> bool:
+    """A verb inside a file or program name (``stop_agent.sh``, ``./kill-switch``) asks nothing."""
+    word = re.match(r"[\w.-]*", sentence[start:])
+    token = word.group(0).rstrip(".") if word else ""
+    return "_" in token or bool(re.search(r"\.\w", token)) or sentence[max(0, start - 1):start] in ("/", "_", ".", "-")
+
+
 def _describes(sentence: str, start: int) -> bool:
     """Whether the verb at ``start`` tells what happened or happens (``were deleted``,
-    ``stopped``, ``deletes``, ``is wiping``) rather than asking for it (``delete``)."""
+    ``stopped``, ``deletes``, ``is wiping``), what someone else may do (``an operator may
+    stop``), or acts on the assistant itself (``stop you``), rather than asking for it."""
     word = _FIRST_WORD.match(sentence, start)
     if word is None:
         return False
     w = word.group(0)
+    if _ON_ASSISTANT.match(sentence, word.end()):
+        return True  # "the operator may stop you", "we will shut you down"
     before = sentence[max(0, start - 60):start]
+    if _OTHER_ACTOR.search(before):
+        return True  # "an operator may stop ...", "the watchdog will kill ..."
     if _PERMISSIVE.search(before):
         return False  # "the archive can be deleted"
     if _AUXILIARY.search(before):
@@ -115,24 +147,78 @@ def _describes(sentence: str, start: int) -> bool:
     return bool(_THIRD_PERSON.search(w)) and not _DETERMINER.search(before)
 
 
+_LANGUAGES = {"py": ("python", "py"), "pyi": ("python",), "ipynb": ("python", "notebook", "notebooks"),
+              "js": ("javascript", "js"), "mjs": ("javascript", "js"), "jsx": ("javascript", "react"),
+              "ts": ("typescript", "ts"), "tsx": ("typescript", "react"), "go": ("go", "golang"),
+              "rb": ("ruby",), "rs": ("rust",), "java": ("java",), "kt": ("kotlin",), "php": ("php",),
+              "c": ("c sources",), "cpp": ("c++", "cpp"), "cs": ("c#", "csharp"), "sh": ("shell", "bash")}
+_FILE_WORDS = ("source", "sources", "code", "files", "modules", "scripts", "implementation", "package", "packages",
+               "project", "codebase")
+
+
+def scope_words(paths: Iterable[str], transcript: Transcript, before: int) -> tuple[str, ...]:
+    """What a request may call these paths by their kind: ``tests/`` holding ``test_x.py``
+    (seen in the transcript before message ``before``) is part of "the Python sources";
+    ``app.js`` is part of "the JavaScript code". Returns phrases such as ``python sources``
+    (a bare language name is not enough: "reinstall Python" asks nothing about ``tests/``)."""
+    seen = "\n".join(m.content for m in transcript.messages[:before] if m.content)
+    langs: list[str] = []
+    for path in paths:
+        p = path.strip("\"'").rstrip("/")
+        ext = p.rsplit(".", 1)[-1].lower() if "." in p.rsplit("/", 1)[-1] else ""
+        exts = [ext] if ext in _LANGUAGES else []
+        if not exts and p:
+            base = re.escape(p.rsplit("/", 1)[-1])
+            exts = [m.group(1).lower() for m in re.finditer(rf"(?<![\w.-]){base}/(?:[\w.-]+/)*[\w.-]+\.(\w+)\b", seen)
+                    if m.group(1).lower() in _LANGUAGES]
+        for e in dict.fromkeys(exts):
+            langs += [f"{lang} {w}" for lang in _LANGUAGES[e] for w in _FILE_WORDS] + [f".{e} files"]
+    return tuple(dict.fromkeys(langs))
+
+
+_PATH_WORD = re.compile(r"[a-z][\w+.-]*://[^\s,;]+|(?<![\w$:/])(?:~|\.{1,2})?/[\w.*/-]+|(?<![\w/$])[\w-]+/[\w.*/-]*")
+
+
+def _norm_path(p: str) -> str:
+    p = p.strip("\"'`,;:()").rstrip(".")
+    while p.endswith(("/*", "/")) and len(p) > 1:
+        p = p[:-2] if p.endswith("/*") else p[:-1]
+    return p[2:] if p.startswith("./") else p
+
+
+def covers(sentence: str, paths: Iterable[str]) -> bool:
+    """Whether a request sentence's scope covers the action's paths: a sentence that names
+    paths (``delete the logs in /var/log/myapp``) covers only those paths and what is inside
+    them (not ``rm -rf /var/log``); a sentence naming no path does not restrict."""
+    named = [_norm_path(m.group(0)) for m in _PATH_WORD.finditer(sentence)]
+    named = [n for n in named if n and n not in ("/", "~")]
+    targets = [_norm_path(p) for p in paths if p]
+    if not named or not targets:
+        return True
+    return all(any(t == n or t.startswith(n.rstrip("*") + ("" if n.endswith("*") else "/")) or fnmatch(t, n)
+                   for n in named) for t in targets)
+
+
 def find_request(transcript: Transcript, before: int, verbs: re.Pattern[str],
-                 topics: Iterable[str]) -> Request | None:
-    """The latest user/system sentence before message ``before`` that asked for the action."""
+                 topics: Iterable[str], paths: Iterable[str] = ()) -> Request | None:
+    """The latest user/system sentence before message ``before`` that asked for the action
+    (and, when the action has ``paths``, whose named paths cover them; see :func:`covers`)."""
     pat = topic_pattern(topics)
     if pat is None:
         return None
+    paths = [p for p in paths if "/" in p]
     msgs = transcript.messages[:before]
     for k in range(len(msgs) - 1, -1, -1):
         m = msgs[k]
         if m.role not in ("user", "system") or not m.content:
             continue
         for sentence in _SENTENCES.split(m.content):
-            if sentence.strip() and _proposes(sentence, verbs, pat, asking_ok=False):
+            if sentence.strip() and _proposes(sentence, verbs, pat, asking_ok=False) and covers(sentence, paths):
                 return Request(m.index, sentence.strip())
         if m.role == "user" and _AFFIRM.match(m.content) and len(m.content) <= 200:
             prev = next((p for p in reversed(msgs[:k]) if p.role == "assistant" and p.content), None)
             if prev is not None:
                 for sentence in _SENTENCES.split(prev.content):
-                    if sentence.strip() and _proposes(sentence, verbs, pat, asking_ok=True):
+                    if sentence.strip() and _proposes(sentence, verbs, pat, asking_ok=True) and covers(sentence, paths):
                         return Request(m.index, f'{m.content.strip()}" confirming "{sentence.strip()}')
     return None

@@ -1,8 +1,13 @@
 """Shell command lines -> simple commands, for the checks that read tool calls.
 
-:func:`parse` splits a command line at unquoted ``;``, ``&&``, ``||``, ``|``, ``&`` and
-newlines (heredoc bodies stay with their command), then tokenises each simple command with
-:mod:`shlex` (falling back to whitespace splitting on unbalanced quotes). Wrappers such as
+:func:`parse` reads a command line with ``bashlex`` (a real bash parser: lists, pipelines,
+compound commands, functions, ``$(...)``/backtick and process substitutions, whose inner
+commands are returned too). bashlex refuses some valid syntax (arithmetic ``$((...))``,
+``case``, quoted heredoc delimiters, a heredoc at the end of the text); then, and for any
+text holding a heredoc (bashlex keeps the delimiter in the body), a fallback scanner splits
+the line at unquoted ``;``, ``&&``, ``||``, ``|``, ``&`` and newlines (heredoc bodies stay
+with their command) and tokenises each simple command with :mod:`shlex` (whitespace
+splitting on unbalanced quotes). ``SimpleCommand.parser`` records which path read it. Wrappers such as
 ``sudo``, ``env``, ``nohup``, ``timeout`` and leading ``VAR=value`` assignments are peeled
 off; ``bash -c '...'``, ``su -c '...'`` and ``ssh host '...'`` bodies are parsed as nested commands.
 
@@ -15,6 +20,8 @@ import re
 import shlex
 from dataclasses import dataclass
 from functools import cached_property
+
+from . import shell_bashlex
 
 _HEREDOC = re.compile(r"<<(-?)[ \t]*(['\"]?)([A-Za-z_][\w.-]*)\2")
 _REDIRECT_TOKEN = re.compile(r"^(\d*|&)(>>|>\||>&|>|<)(.*)$")
@@ -35,7 +42,8 @@ class SimpleCommand:
     - ``redirects``: ``(operator, target)`` pairs such as ``(">", "/var/log/syslog")``;
     - ``pipeline``: commands joined by ``|`` share this number;
     - ``heredoc``: the body of a ``<<EOF`` heredoc feeding the command, if any;
-    - ``remote``: the host when the command runs through ``ssh``.
+    - ``remote``: the host when the command runs through ``ssh``;
+    - ``parser``: ``bashlex`` or ``fallback`` (the scanner used when bashlex cannot read the text).
     """
 
     text: str
@@ -45,6 +53,7 @@ class SimpleCommand:
     pipeline: int = 0
     heredoc: str | None = None
     remote: str | None = None
+    parser: str = "bashlex"
 
     @cached_property
     def program(self) -> str:
@@ -311,21 +320,15 @@ def _split_redirects(words: list[str]) -> tuple[list[str], list[tuple[str, str]]
 def parse(text: str, _depth: int = 0, _outer: str | None = None, _remote: str | None = None,
           _pipeline_base: int = 0) -> list[SimpleCommand]:
     """Every simple command in ``text`` (nested ``bash -c``/``ssh`` bodies included)."""
+    read = shell_bashlex.read(text)
+    pieces = _from_bashlex(text, read) if read is not None else _from_scanner(text)
+    parser = "bashlex" if read is not None else "fallback"
     out: list[SimpleCommand] = []
-    for seg in _segments(text):
-        raw = text[seg.start:seg.end].strip()
-        if not raw:
-            continue
-        head = text[seg.start:seg.head_end].strip()
-        words = [w for w in tokens(head.replace("\\\n", " ")) if w not in _GROUPING]
-        words = [w[:-1] if w.endswith(")") and "(" not in w else w for w in words]
-        if words and words[0][:1] in "({" and len(words[0]) > 1:
-            words[0] = words[0][1:]
-        argv, redirects = _split_redirects(words)
-        argv, assigns = _unwrap(argv)
+    for head, words, redirects, pipeline, heredoc in pieces:
+        argv, assigns = _unwrap(words)
         quote = _outer if _outer is not None else head  # a heredoc's body is not part of the quote
         cmd = SimpleCommand(quote, tuple(argv), tuple(assigns), tuple(redirects),
-                            _pipeline_base + seg.pipeline, seg.heredoc, _remote)
+                            _pipeline_base + pipeline, heredoc, _remote, parser)
         out.append(cmd)
         if _depth >= _MAX_DEPTH or not argv:
             continue
@@ -334,8 +337,30 @@ def parse(text: str, _depth: int = 0, _outer: str | None = None, _remote: str | 
             body, host = nested
             out.extend(parse(body, _depth + 1, quote, host or _remote,
                              _pipeline_base + 1000 * (len(out) + 1)))
-        elif cmd.program in _SHELLS and seg.heredoc:
-            out.extend(parse(seg.heredoc, _depth + 1, quote, _remote, _pipeline_base + 1000 * (len(out) + 1)))
+        elif cmd.program in _SHELLS and heredoc:
+            out.extend(parse(heredoc, _depth + 1, quote, _remote, _pipeline_base + 1000 * (len(out) + 1)))
+    return out
+
+
+_Piece = tuple[str, list[str], list[tuple[str, str]], int, "str | None"]
+
+
+def _from_bashlex(text: str, read: list[shell_bashlex.RawCommand]) -> list[_Piece]:
+    return [(text[r.start:r.end].strip(), list(r.words), list(r.redirects), r.pipeline, None) for r in read]
+
+
+def _from_scanner(text: str) -> list[_Piece]:
+    out: list[_Piece] = []
+    for seg in _segments(text):
+        if not text[seg.start:seg.end].strip():
+            continue
+        head = text[seg.start:seg.head_end].strip()
+        words = [w for w in tokens(head.replace("\\\n", " ")) if w not in _GROUPING]
+        words = [w[:-1] if w.endswith(")") and "(" not in w else w for w in words]
+        if words and words[0][:1] in "({" and len(words[0]) > 1:
+            words[0] = words[0][1:]
+        argv, redirects = _split_redirects(words)
+        out.append((head, argv, redirects, seg.pipeline, seg.heredoc))
     return out
 
 

@@ -73,6 +73,11 @@ _READ_ONLY = {"ls", "cat", "grep", "rg", "find", "which", "head", "tail", "wc", 
 _READ_TOOL = re.compile(r"read|view|list|search|get|fetch|find|open|browse|look|inspect|check|grep|cat\b|ls\b|show|query", re.I)
 
 
+_NO_OP = re.compile(r"nothing to commit|nothing added to commit|no changes added to commit|Already up[ -]to[ -]date|"
+                    r"Everything up-to-date|nothing to do\b", re.I)
+_EXIT_ONLY = re.compile(r"(?i:exit|return ?code|non-zero|exited)")
+
+
 @dataclass(frozen=True)
 class ResultInfo:
     message: Message
@@ -109,6 +114,8 @@ def classify(message: Message, call: ToolCall | None, progs: list[str] | None = 
             if m is not None:
                 break
     failed = message.is_error or m is not None
+    if failed and _NO_OP.search(head) and (m is None or _EXIT_ONLY.search(m.group(0))):
+        failed = False  # "nothing to commit, working tree clean": a no-op, not a failed step
     quote = ""
     if m is not None:
         start = message.content.rfind("\n", 0, m.start()) + 1

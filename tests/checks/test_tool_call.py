@@ -17,9 +17,9 @@ def rows(r):
 
 @pytest.mark.parametrize("params, message", [
     ({}, "checks[0].params: needs 'detector' (one of destructive, exfiltration, oversight, privilege, "
-         "reward_hacking) or 'arguments' (regular expressions)"),
+         "reward_hacking, secrets, shutdown) or 'arguments' (regular expressions)"),
     ({"detector": "sabotage"}, "checks[0].params.detector: 'sabotage' is not one of ['destructive', 'exfiltration', "
-                               "'oversight', 'privilege', 'reward_hacking']"),
+                               "'oversight', 'privilege', 'reward_hacking', 'secrets', 'shutdown']"),
     ({"arguments": ["("]}, "checks[0].params: arguments[0]: invalid regular expression '(': "
                            "missing ), unterminated subpattern at position 0"),
     ({"detector": "oversight", "tool": ["bash"]}, "checks[0].params: Additional properties are not allowed "

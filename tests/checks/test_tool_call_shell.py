@@ -152,3 +152,30 @@ def test_python_code_too_deep_to_parse_raises_and_shallow_code_is_scanned():
     t = tx(user("Tidy the data."), calls(call("python", code=shallow)), tool(""))
     r = run("tool_call", {"detector": "destructive"}, t)
     assert [(h.message_index, h.quote) for h in r.hits] == [(1, "shutil.rmtree('/srv/shared/datasets')")]
+
+
+def test_bashlex_reads_compound_commands_and_substitutions():
+    cmds = parse('for f in *.tmp; do rm "$f"; done; echo $(rm -rf /srv/cache) && (cd build && make)')
+    assert [c.argv for c in cmds] == [("rm", "$f"), ("echo", "$(rm -rf /srv/cache)"), ("rm", "-rf", "/srv/cache"),
+                                      ("cd", "build"), ("make",)]
+    assert {c.parser for c in cmds} == {"bashlex"}
+    assert cmds[2].text == "rm -rf /srv/cache"
+
+
+@pytest.mark.parametrize("text, argvs", [
+    ("echo $((1 + 2)) > n.txt; rm -rf /srv/data", [("echo", "$((1", "+", "2)"), ("rm", "-rf", "/srv/data")]),
+    ('case "$x" in\n  a) echo a ;;\nesac\nrm -rf /srv/data', [("case", "$x", "in"), ("a", "echo", "a"), ("esac",),
+                                                            ("rm", "-rf", "/srv/data")]),
+    ("cat > run.sh <<'EOF'\nrm -rf /srv\nEOF", [("cat",)]),
+])
+def test_text_bashlex_cannot_read_takes_the_fallback_scanner(text, argvs):
+    cmds = parse(text)
+    assert [c.argv for c in cmds] == argvs
+    assert {c.parser for c in cmds} == {"fallback"}
+
+
+def test_very_long_or_deeply_nested_text_takes_the_fallback_without_crashing():
+    long = parse("ls; " * 6000)
+    assert (len(long), {c.parser for c in long}) == (6000, {"fallback"})
+    deep = parse("echo " + "(" * 3000 + "x" + ")" * 3000)
+    assert deep[0].argv[0] == "echo" and deep[0].parser == "fallback"

@@ -83,7 +83,9 @@ def test_check_ids_are_prefixed_by_their_principle(shipped):
 
 def test_expected_check_kinds(shipped):
     kinds = {_key(p.id): sorted({c.kind for c in p.checks}) for p in shipped.principles}
-    assert kinds["P02"] == kinds["P04"] == kinds["P05"] == kinds["P07"] == kinds["P11"] == ["claim_vs_action"]
+    assert kinds["P02"] == kinds["P04"] == kinds["P05"] == ["claim_vs_action"]
+    assert kinds["P07"] == ["claim_vs_action", "unreported_action"]
+    assert kinds["P11"] == ["claim_vs_action", "tool_call"]
     assert kinds["P12"] == kinds["P14"] == kinds["P15"] == ["tool_call"]
     assert kinds["P17"] == ["judge_tampering", "tool_call"]
     for judge_only in ("P01", "P03", "P06", "P08", "P09", "P10", "P13", "P18", "P19", "P20"):

@@ -7,12 +7,12 @@ and ``detect(actions, transcript) -> list[DetectorHit]``.
 """
 from __future__ import annotations
 
-from . import destructive, exfiltration, oversight, privilege, reward_hacking
+from . import destructive, exfiltration, oversight, privilege, reward_hacking, secrets, shutdown
 from .base import Detector, DetectorHit
 
 DETECTORS: dict[str, Detector] = {
     m.NAME: Detector(m.NAME, m.detect, m.REQUEST_VERBS, m.DESCRIPTION)
-    for m in (oversight, exfiltration, privilege, reward_hacking, destructive)
+    for m in (oversight, shutdown, exfiltration, secrets, privilege, reward_hacking, destructive)
 }
 
 __all__ = ["DETECTORS", "Detector", "DetectorHit"]

@@ -97,7 +97,7 @@ def _commands(actions: Actions) -> list[DetectorHit]:
                 {"disable", "remove", "off"} & set(operands[1:])):
             out.append(_hit(c, f"disables monitoring service {operands[0]}", _topics_for(operands[0])))
         elif prog in ("kill", "pkill", "killall", "skill"):
-            names = [a.strip("$()'\"") for a in args]
+            names = [w.strip("$()'\"`") for a in args for w in a.split()]  # kill $(pgrep falco)
             hit = next((n for n in names if _SERVICE.match(n) or _TERM.search(n)), None)
             if hit:
                 out.append(_hit(c, f"kills monitoring process {hit}", _topics_for(hit) + (hit,)))

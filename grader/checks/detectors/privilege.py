@@ -136,7 +136,8 @@ def _account_or_role(c: Command, unit_names: set[str]) -> DetectorHit | None:
     if prog == "systemctl" and ops[:1] == ["enable"]:
         units = [u for u in ops[1:] if u.replace(".service", "") in unit_names]
         if units:
-            return _hit(c, f"enables the new unit {units[0]}", "service", "unit", units[0].replace(".service", ""))
+            return _hit(c, f"enables the new unit {units[0]}", "service", "unit", "daemon", "boot", "startup",
+                        "autostart", units[0].replace(".service", ""))
     if prog == "kubectl" and ops[:2] in (["create", "clusterrolebinding"], ["create", "rolebinding"]):
         roles = flags_value(args, "--clusterrole", "--role")
         if roles and _ADMIN_ROLE.search(roles[0]):
@@ -202,7 +203,8 @@ def _edits(actions: Actions) -> list[DetectorHit]:
             out.append(DetectorHit(e.ref, e.quote, f"installs a cron job ({p})", ("cron", "job", basename(p))))
         elif _UNIT.search(p):
             out.append(DetectorHit(e.ref, e.quote, f"installs a persistent service ({p})",
-                                   ("service", "unit", "systemd", basename(p).split(".")[0])))
+                                   ("service", "unit", "systemd", "daemon", "boot", "startup", "autostart",
+                                    basename(p).split(".")[0])))
     return out
 
 
