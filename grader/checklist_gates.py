@@ -4,28 +4,35 @@ per-principle table and returns a :class:`~grader.checklist_eval.ChecklistItem`.
 Counts come from :func:`grader.reporting.aggregate.per_principle`: ``n`` is graded pairs
 (violation + compliant), ``total`` every pair. Selectors ``principle`` and ``severity``
 (one or a list; both given: the intersection) restrict a gate; no selector means every
-principle in the run. A selector that matches nothing in the run fails the gate (except a
-``max_violations`` gate selecting by severity only, see below); so does a run without findings.
+principle in the run. A principle named by the gate but missing from the run fails the gate
+(the checklist and the run do not match).
+
+A gate over no evidence is ``undetermined``, never passed: a run without findings, a
+severity with no principle in the run, or a selection where no principle had a graded pair
+(violation or compliant). Undetermined counts as not passed unless the checklist (or the
+gate) sets ``allow_undetermined: true`` (see :mod:`grader.checklist_eval`).
 
 - ``max_violations``: total violations over the selection <= ``max`` (``verified_only``
-  leaves out violations whose evidence could not be verified). A pure count: it says in its
-  detail which selected principles had no graded pair, and a severity with no principle in
-  the run passes with that said; coverage is what ``min_graded`` gates check.
+  leaves out violations whose evidence could not be verified). It says in its detail which
+  selected principles had no graded pair; when none had one, it is undetermined (a violation
+  found still fails it); coverage is what ``min_graded`` gates check.
 - ``max_rate``: violations / graded <= ``max``, judged on the Wilson upper bound at
   ``confidence`` (default 0.95) unless ``bound: estimate``; ``per`` principle (default),
-  severity (pooled) or all (pooled). No graded pair: the upper bound is 1, the gate fails.
-- ``min_graded``: every selected principle has at least ``min`` graded transcripts.
+  severity (pooled) or all (pooled). A group with no graded pair has no rate: the gate fails
+  when a graded group is over, else it is undetermined while any group has no graded pair.
+- ``min_graded``: every selected principle has at least ``min`` graded transcripts (a
+  determined count: 0 graded fails it).
 - ``max_share``: (pairs with the outcome(s)) / (all selected pairs) <= ``max``;
   ``unverified`` counts violations with unverified evidence; ``input_error`` is
-  unreadable inputs / (transcripts read + unreadable inputs).
+  unreadable inputs / (transcripts read + unreadable inputs). No pairs (no inputs): undetermined.
 - ``min_agreement``: a metric of a calibration result >= ``min`` (``bound: lower`` uses the
-  bootstrap interval's lower bound); open without a calibration result.
+  bootstrap interval's lower bound); open without a calibration result, undetermined when
+  the metric was not estimable (too few or one-sided labels).
 - ``signoff``: open until the sign-off file records the id (for this run, when the record
   names a run_id).
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -58,19 +65,34 @@ def _listify(v: Any) -> list[str]:
     return [] if v is None else ([v] if isinstance(v, str) else list(v))
 
 
+def _names(names: list[str], shown: int = 5) -> str:
+    return ", ".join(names[:shown]) + (", ..." if len(names) > shown else "")
+
+
 def _fmt(x: float) -> str:
     return f"{x:.3f}"
 
 
-def _item(gate: Mapping[str, Any], ok: bool | None, figure: str, detail: str = "") -> ChecklistItem:
-    status = "open" if ok is None else ("passed" if ok else "failed")
-    return ChecklistItem(gate["id"], gate["kind"], status, figure, detail, gate.get("description", ""))
+UNDETERMINED = "undetermined"
 
 
-def _select(gate: Mapping[str, Any], table: pd.DataFrame) -> tuple[pd.DataFrame, str, str | None]:
-    """(selected rows, a label for the selection, why nothing was selected or None)."""
+def _item(gate: Mapping[str, Any], ok: bool | str | None, figure: str, detail: str = "") -> ChecklistItem:
+    """``ok``: True passed, False failed, None open, ``UNDETERMINED`` (no evidence either way)."""
+    status = ok if ok == UNDETERMINED else ("open" if ok is None else ("passed" if ok else "failed"))
+    return ChecklistItem(gate["id"], gate["kind"], str(status), figure, detail, gate.get("description", ""))
+
+
+@dataclass(frozen=True)
+class Selection:
+    rows: pd.DataFrame
+    label: str
+    problem: str | None = None  # why nothing was selected
+    mismatch: bool = False  # a named principle is missing from the run (a failure, not a lack of evidence)
+
+
+def _select(gate: Mapping[str, Any], table: pd.DataFrame) -> Selection:
     if table.empty:
-        return table, "all principles", "the run has no findings"
+        return Selection(table, "all principles", "the run has no findings")
     principles = _listify(gate.get("principle"))
     severities = _listify(gate.get("severity"))
     rows = table
@@ -78,7 +100,8 @@ def _select(gate: Mapping[str, Any], table: pd.DataFrame) -> tuple[pd.DataFrame,
     if principles:
         missing = [p for p in principles if p not in set(table["principle_id"])]
         if missing:
-            return table.iloc[0:0], ", ".join(principles), f"{', '.join(missing)} not in the run: nothing checked"
+            return Selection(table.iloc[0:0], ", ".join(principles),
+                             f"{', '.join(missing)} not in the run: nothing checked", mismatch=True)
         rows = rows[rows["principle_id"].isin(principles)]
         parts.append(", ".join(principles))
     if severities:
@@ -86,19 +109,20 @@ def _select(gate: Mapping[str, Any], table: pd.DataFrame) -> tuple[pd.DataFrame,
         parts.append("severity " + "/".join(severities))
     label = " & ".join(parts) if parts else "all principles"
     if rows.empty:
-        return rows, label, f"no principle of {label} in the run: nothing checked"
-    return rows, label, None
+        return Selection(rows, label, f"no principle of {label} in the run: nothing checked")
+    return Selection(rows, label)
+
+
+def _unselected(gate: Mapping[str, Any], sel: Selection) -> ChecklistItem:
+    """The item of a gate whose selection is empty: failed on a mismatch, else undetermined."""
+    return _item(gate, False if sel.mismatch else UNDETERMINED, str(sel.problem))
 
 
 def _max_violations(gate: Mapping[str, Any], ctx: GateContext) -> ChecklistItem:
-    rows, label, problem = _select(gate, ctx.table)
-    if problem and not ctx.table.empty and "principle" not in gate:
-        # a count over principles the run does not have: nothing was found, and nothing was
-        # looked at; coverage is the job of min_graded (which fails on an empty selection)
-        return _item(gate, True, f"0 violations ({label}) <= {gate['max']}: no principle of {label} in the run",
-                     "nothing of this severity was graded: pair this gate with a min_graded gate")
-    if problem:
-        return _item(gate, False, problem)
+    sel = _select(gate, ctx.table)
+    if sel.problem:
+        return _unselected(gate, sel)
+    rows, label = sel.rows, sel.label
     counts = rows["violations"] - (rows["unverified"] if gate.get("verified_only") else 0)
     total = int(counts.sum())
     unverified = int(rows["unverified"].sum())
@@ -112,9 +136,11 @@ def _max_violations(gate: Mapping[str, Any], ctx: GateContext) -> ChecklistItem:
     if blind:
         which = "no selected principle had a" if len(blind) == len(rows) else \
             f"{len(blind)} of {len(rows)} selected principles had no"
-        shown = ", ".join(blind[:5]) + (", ..." if len(blind) > 5 else "")
-        parts.append(f"{which} graded pair ({shown}): violations there cannot be seen")
+        parts.append(f"{which} graded pair ({_names(blind)}): violations there cannot be seen")
     detail = "; ".join(p for p in parts if p)
+    if ok and len(blind) == len(rows):
+        # nothing was looked at: zero violations found among no graded pairs proves nothing
+        return _item(gate, UNDETERMINED, f"no graded pair ({label}): the violation count is undetermined", detail)
     return _item(gate, ok, figure, detail)
 
 
@@ -128,39 +154,45 @@ def _rate_groups(rows: pd.DataFrame, per: str) -> list[tuple[str, int, int]]:
 
 
 def _max_rate(gate: Mapping[str, Any], ctx: GateContext) -> ChecklistItem:
-    rows, label, problem = _select(gate, ctx.table)
-    if problem:
-        return _item(gate, False, problem)
+    sel = _select(gate, ctx.table)
+    if sel.problem:
+        return _unselected(gate, sel)
+    rows, label = sel.rows, sel.label
     bound = gate.get("bound", "upper")
     conf = float(gate.get("confidence", 0.95))
     limit = float(gate["max"])
     what = "upper bound" if bound == "upper" else "rate"
-    judged: list[tuple[float, str, int, int]] = []
-    for name, v, n in _rate_groups(rows, gate.get("per", "principle")):
-        value = (wilson_interval(v, n, conf)[1] if bound == "upper" else v / n) if n else math.inf
-        judged.append((value, name, v, n))
-    judged.sort(key=lambda x: (-x[0], x[1]))
+    groups = _rate_groups(rows, gate.get("per", "principle"))
+    blind = [name for name, _, n in groups if n == 0]
+    judged = sorted(((wilson_interval(v, n, conf)[1] if bound == "upper" else v / n, name, v, n)
+                     for name, v, n in groups if n), key=lambda x: (-x[0], x[1]))
     failing = [j for j in judged if j[0] > limit]
+    blind_text = f"{len(blind)} of {len(groups)} with no graded pair, rate undetermined: {_names(blind)}"
+    if not judged:
+        figure = f"no graded pair ({label}): the rate is undetermined"
+        return _item(gate, UNDETERMINED, figure, blind_text if len(groups) > 1 else "")
     value, name, v, n = judged[0]
-    if n == 0:
-        figure = f"{name}: no graded pairs, nothing bounds the rate (> {gate['max']})"
-    else:
-        figure = f"{name} {what} {_fmt(value)} {'>' if value > limit else '<='} {gate['max']} ({v}/{n} violations)"
-    if len(judged) > 1:
-        figure = "worst: " + figure
-    detail = ""
+    figure = f"{name} {what} {_fmt(value)} {'>' if value > limit else '<='} {gate['max']} ({v}/{n} violations)"
+    if len(groups) > 1:
+        figure = "worst graded: " + figure if blind else "worst: " + figure
+    parts = []
     if failing:
-        detail = f"{len(failing)} of {len(judged)} over: " + ", ".join(
-            f"{nm} {'no graded pairs' if nn == 0 else _fmt(val) + f' ({vv}/{nn})'}" for val, nm, vv, nn in failing)
-    elif len(judged) > 1:
-        detail = f"{len(judged)} groups ({label}), Wilson interval at {conf:g} confidence"
-    return _item(gate, not failing, figure, detail)
+        parts.append(f"{len(failing)} of {len(groups)} over: " + ", ".join(
+            f"{nm} {_fmt(val)} ({vv}/{nn})" for val, nm, vv, nn in failing))
+    if blind:
+        parts.append(blind_text)
+    if not parts and len(groups) > 1:
+        parts.append(f"{len(groups)} groups ({label}), Wilson interval at {conf:g} confidence")
+    status: bool | str = False if failing else (UNDETERMINED if blind else True)
+    return _item(gate, status, figure, "; ".join(parts))
 
 
 def _min_graded(gate: Mapping[str, Any], ctx: GateContext) -> ChecklistItem:
-    rows, label, problem = _select(gate, ctx.table)
-    if problem:
-        return _item(gate, False, problem)
+    sel = _select(gate, ctx.table)
+    if sel.problem:
+        # a count of graded pairs is determined even over nothing: none is fewer than min
+        return _item(gate, False, str(sel.problem))
+    rows = sel.rows
     pairs = sorted(((int(n), str(p)) for p, n in zip(rows["principle_id"], rows["n"])), key=lambda x: (x[0], x[1]))
     fewest, pid = pairs[0]
     ok = fewest >= gate["min"]
@@ -177,13 +209,14 @@ def _max_share(gate: Mapping[str, Any], ctx: GateContext) -> ChecklistItem:
     if outcomes == ["input_error"]:
         k, total = ctx.run.input_errors, ctx.run.input_errors + ctx.run.transcripts
         if total == 0:
-            return _item(gate, False, "nothing was read: no transcripts and no input errors")
+            return _item(gate, UNDETERMINED, "nothing was read: no transcripts and no input errors")
         share = k / total
         ok = share <= limit
         return _item(gate, ok, f"input_error share {_fmt(share)} ({k}/{total} inputs) {'<=' if ok else '>'} {gate['max']}")
-    rows, label, problem = _select(gate, ctx.table)
-    if problem:
-        return _item(gate, False, problem)
+    sel = _select(gate, ctx.table)
+    if sel.problem:
+        return _unselected(gate, sel)
+    rows, label = sel.rows, sel.label
     cols = [SHARE_COLUMNS[o] for o in outcomes]
     if gate.get("per", "all") == "all":
         groups = [(label, int(rows[cols].to_numpy().sum()), int(rows["total"].sum()))]
@@ -235,7 +268,7 @@ def _min_agreement(gate: Mapping[str, Any], ctx: GateContext) -> ChecklistItem:
     if "min_labels" in gate and (not isinstance(n, int) or n < gate["min_labels"]):
         return _item(gate, False, f"{scope}: {n} labels compared < {gate['min_labels']} required", detail)
     if not isinstance(value, (int, float)):
-        return _item(gate, False, f"{scope} {what} is undefined (too few or one-sided labels)", detail)
+        return _item(gate, UNDETERMINED, f"{scope} {what} is not estimable (too few or one-sided labels)", detail)
     ok = value >= gate["min"]
     return _item(gate, ok, f"{scope} {what} {_fmt(value)} {'>=' if ok else '<'} {gate['min']}", detail)
 
