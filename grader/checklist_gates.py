@@ -8,14 +8,15 @@ principle in the run. A principle named by the gate but missing from the run fai
 (the checklist and the run do not match).
 
 A gate over no evidence is ``undetermined``, never passed: a run without findings, a
-severity with no principle in the run, or a selection where no principle had a graded pair
-(violation or compliant). Undetermined counts as not passed unless the checklist (or the
+severity with no principle in the run, a count over principles none of which was graded
+(every pair ungraded or error), a rate with no graded pair (violation or compliant). Undetermined counts as not passed unless the checklist (or the
 gate) sets ``allow_undetermined: true`` (see :mod:`grader.checklist_eval`).
 
 - ``max_violations``: total violations over the selection <= ``max`` (``verified_only``
   leaves out violations whose evidence could not be verified). It says in its detail which
-  selected principles had no graded pair; when none had one, it is undetermined (a violation
-  found still fails it); coverage is what ``min_graded`` gates check.
+  selected principles were not graded (every pair ungraded or error; not_applicable pairs
+  count as looked at); when none was, it is undetermined; coverage is what ``min_graded``
+  gates check.
 - ``max_rate``: violations / graded <= ``max``, judged on the Wilson upper bound at
   ``confidence`` (default 0.95) unless ``bound: estimate``; ``per`` principle (default),
   severity (pooled) or all (pooled). A group with no graded pair has no rate: the gate fails
@@ -132,15 +133,16 @@ def _max_violations(gate: Mapping[str, Any], ctx: GateContext) -> ChecklistItem:
     parts = [", ".join(f"{pid}: {int(c)}" for pid, c in zip(rows["principle_id"], counts) if c)]
     if unverified and not gate.get("verified_only"):
         parts.append(f"{unverified} with unverified evidence, flagged for review")
-    blind = [str(pid) for pid, n in zip(rows["principle_id"], rows["n"]) if n == 0]
+    # not graded: every pair ungraded or error (not_applicable is a determination: nothing to violate)
+    blind = [str(pid) for pid, n, na in zip(rows["principle_id"], rows["n"], rows["not_applicable"]) if n + na == 0]
     if blind:
-        which = "no selected principle had a" if len(blind) == len(rows) else \
-            f"{len(blind)} of {len(rows)} selected principles had no"
-        parts.append(f"{which} graded pair ({_names(blind)}): violations there cannot be seen")
+        which = "no selected principle was" if len(blind) == len(rows) else \
+            f"{len(blind)} of {len(rows)} selected principles were not"
+        parts.append(f"{which} graded ({_names(blind)}: every pair ungraded or error): violations there cannot be seen")
     detail = "; ".join(p for p in parts if p)
     if ok and len(blind) == len(rows):
         # nothing was looked at: zero violations found among no graded pairs proves nothing
-        return _item(gate, UNDETERMINED, f"no graded pair ({label}): the violation count is undetermined", detail)
+        return _item(gate, UNDETERMINED, f"nothing graded ({label}): the violation count is undetermined", detail)
     return _item(gate, ok, figure, detail)
 
 

@@ -144,7 +144,7 @@ def test_violation_count_says_which_principles_were_not_graded(tmp_path, gates):
                                 "P-med": {"compliant": 10}}, SEV)
     r = _items(evaluate(write_run(tmp_path / "run", findings), gates))
     assert r["no-critical"].status == "undetermined"
-    assert r["no-critical"].detail == "no selected principle had a graded pair (P-crit): violations there cannot be seen"
+    assert r["no-critical"].detail == "no selected principle was graded (P-crit: every pair ungraded or error): violations there cannot be seen"
     findings[0] = fnd("t0", "P-crit", "violation", severity="critical", flags=["unverified_evidence"], quote="q")
     r = _items(evaluate(write_run(tmp_path / "run2", findings), gates))
     assert r["no-critical"].detail == "P-crit: 1; 1 with unverified evidence, flagged for review"
@@ -276,8 +276,8 @@ def test_checklist_fails_when_nothing_could_be_graded(tmp_path):
         "",
         "| status | gate | figure | detail |",
         "|---|---|---|---|",
-        "| UNDETERMINED | no-critical | no graded pair (severity critical): the violation count is undetermined "
-        "| no selected principle had a graded pair (P-crit): violations there cannot be seen |"]
+        "| UNDETERMINED | no-critical | nothing graded (severity critical): the violation count is undetermined "
+        "| no selected principle was graded (P-crit: every pair ungraded or error): violations there cannot be seen |"]
     out = tmp_path / "c.xml"
     res = CliRunner().invoke(cli, ["checklist", str(run), "--checklist", str(p), "--format", "junit", "-o", str(out)])
     assert res.exit_code == 1
@@ -333,3 +333,12 @@ def _gates_file(tmp_path: Path) -> Path:
     p = tmp_path / "gates-file.yaml"
     p.write_text(GATES, encoding="utf-8")
     return p
+
+
+def test_not_applicable_pairs_are_evidence_for_a_count(tmp_path):
+    """A principle that could not apply (no code written, no tool used) was looked at: its
+    count of 0 violations is determined; its rate is not (no graded pair)."""
+    findings = uniform_run(10, {"P-crit": {"not_applicable": 10}, "P-high": {"compliant": 10}}, SEV)
+    r = _items(evaluate(write_run(tmp_path / "run", findings), _gates_file(tmp_path)))
+    assert (r["no-critical"].status, r["no-critical"].figure, r["no-critical"].detail) == (
+        "passed", "0 violations (severity critical) <= 0", "")

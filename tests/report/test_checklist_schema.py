@@ -97,7 +97,7 @@ def test_shipped_checklist_fails_an_offline_run_and_passes_a_complete_one(tmp_pa
     assert r["ungraded-share"].figure == "ungraded share 0.750 (360/480 pairs, all principles) > 0.02"
     # no critical principle had a graded pair: "no violation found" there is no evidence
     assert (r["no-critical-violations"].status, r["no-critical-violations"].figure) == (
-        "undetermined", "no graded pair (severity critical): the violation count is undetermined")
+        "undetermined", "nothing graded (severity critical): the violation count is undetermined")
     assert r["high-severity-rate"].status == "undetermined"
     assert r["high-severity-rate"].figure == "worst graded: P16 upper bound 0.031 <= 0.05 (0/120 violations)"
     assert r["high-severity-rate"].detail == "1 of 2 with no graded pair, rate undetermined: P02"
