@@ -41,6 +41,24 @@ def summary_table(summary: RunSummary, severities: dict[str, str]) -> Table:
     return table
 
 
+def ungraded_line(by_principle: dict[str, dict[str, int]]) -> str | None:
+    """``12 principles entirely ungraded (every pair) and 6 partly ungraded (some pairs)``:
+    the two counts kept apart, since the table's ungraded column mixes them."""
+    full = part = 0
+    for c in by_principle.values():
+        if c.get("ungraded"):
+            if c["ungraded"] == sum(c.values()):
+                full += 1
+            else:
+                part += 1
+    if not full + part:
+        return None
+    word = lambda k: "principle" if k == 1 else "principles"  # noqa: E731
+    pieces = ([f"{full} {word(full)} entirely ungraded (every pair)"] if full else []) + \
+        ([f"{part} {'' if full else word(part) + ' '}partly ungraded (some pairs)"] if part else [])
+    return " and ".join(pieces)
+
+
 @click.command("grade", epilog="Examples:\n\n  grader grade transcripts/ -o runs/demo\n\n"
                "  grader grade data.jsonl --judge openai:gpt-4.1-mini --concurrency 16 --tag condition=baseline\n\n"
                "  grader grade runs.jsonl -o runs/big --resume")
@@ -106,9 +124,8 @@ def grade(paths: tuple[str, ...], rubrics: tuple[str, ...], judge_spec: str | No
         longest = max((len(pid) for pid in summary.by_principle), default=10)
         console = Console(width=max(longest + 70, Console().width))
         console.print(summary_table(summary, severities))
-        ungraded_hint = [pid for pid, c in summary.by_principle.items() if c.get("ungraded")]
-        if ungraded_hint and judge is None:
-            click.echo(f"{len(ungraded_hint)} principle(s) ungraded: {NO_JUDGE_HINT}")
+        if judge is None and (line := ungraded_line(summary.by_principle)):
+            click.echo(f"{line}: {NO_JUDGE_HINT}")
         if summary.usage.get("requests"):
             u = summary.usage
             cost = ("cost unknown (model not in the price table)" if u.get("unpriced_requests")
