@@ -59,8 +59,8 @@ def ungraded_line(by_principle: dict[str, dict[str, int]]) -> str | None:
     return " and ".join(pieces)
 
 
-@click.command("grade", epilog="Examples:\n\n  grader grade transcripts/ -o runs/demo\n\n"
-               "  grader grade data.jsonl --judge openai:gpt-4.1-mini --concurrency 16 --tag condition=baseline\n\n"
+@click.command("grade", epilog="\b\nExamples:\n  grader grade transcripts/ -o runs/demo\n"
+               "  grader grade data.jsonl --judge openai:gpt-4.1-mini --concurrency 16 --tag condition=baseline\n"
                "  grader grade runs.jsonl -o runs/big --resume")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("-r", "--rubric", "rubrics", multiple=True, type=click.Path(), help="Rubric file or folder (repeatable). Default: the shipped constitution.")
