@@ -83,17 +83,36 @@ def principle_rows(r: Report) -> tuple[list[str], list[list[str]]]:
 
 
 def comparison_rows(c: Comparison) -> tuple[list[str], list[list[str]]]:
+    """The rows shown: a row with no graded pair on either side (every pair ungraded, error or
+    not applicable in both) says nothing and is left out; :func:`hidden_line` says which."""
     head = [Untrusted(b) for b in c.by] + ["principle", "severity", Untrusted(f"A: {c.label_a}"), Untrusted(f"B: {c.label_b}"), "B - A", "p",
                          "p (Holm)", "test"]
     rows = []
     for row in c.table.to_dict(orient="records"):
+        if not row["n_a"] and not row["n_b"]:
+            continue
         side = [f"{pct(row[f'rate_{s}'])} ({row[f'violations_{s}']}/{row[f'n_{s}']}) "
-                f"{ci(row[f'ci_low_{s}'], row[f'ci_high_{s}'])}" for s in ("a", "b")]
+                f"{ci(row[f'ci_low_{s}'], row[f'ci_high_{s}'])}" if row[f"n_{s}"] else "none graded"
+                for s in ("a", "b")]
         diff = f"{signed_pct(row['diff'])} {ci(row['diff_ci_low'], row['diff_ci_high'])}" \
             if not _nan(row["diff"]) else "-"
         rows.append([Untrusted(row[b]) for b in c.by] + [Untrusted(row["principle_id"]), str(row["severity"])] + side
                     + [diff, pval(row["p_value"]), pval(row["p_value_adjusted"]), str(row["test"] or "-")])
     return head, rows
+
+
+def hidden_line(c: Comparison, shown: int = 5) -> str | None:
+    """``not shown: 10 principles with no graded pair in either run (...)``, or None."""
+    gone = c.table[(c.table["n_a"] == 0) & (c.table["n_b"] == 0)]
+    if gone.empty:
+        return None
+    names = [" / ".join([*(str(r[b]) for b in c.by), str(r["principle_id"])]) for r in gone.to_dict(orient="records")]
+    what = "rows" if c.by else "principles"
+    if len(names) == 1:
+        what = what[:-1]
+    listed = ", ".join(names[:shown]) + (", ..." if len(names) > shown else "")
+    return (f"not shown: {len(names)} {what} with no graded pair in either run (every pair ungraded, error or "
+            f"not applicable; no rate to compare): {listed}; --format json or csv lists every row")
 
 
 def _nan(x: Any) -> bool:
@@ -144,6 +163,9 @@ def comparison_md(c: Comparison, title: str | None = None) -> list[str]:
     out += _md_table(head, rows)
     out += ["", "Two-sided p-values (Fisher's exact test, or the pooled two-proportion z-test for large n), "
             "Holm-adjusted across every row; B - A with Newcombe's interval.", ""]
+    hidden = hidden_line(c)
+    if hidden:
+        out += [md(hidden[0].upper() + hidden[1:] + "."), ""]
     return out
 
 
@@ -202,6 +224,9 @@ def comparison_table(c: Comparison) -> str:
     con = _console(buf, _needed_width(head, rows))
     con.print(_rich_table(f"A = {c.label_a}, B = {c.label_b}", head, rows, len(c.by) + 2))
     con.print(Text("p: two-sided (Fisher's exact, or two-proportion z for large n); p (Holm): adjusted across rows"))
+    hidden = hidden_line(c)
+    if hidden:
+        con.print(Text(clean(hidden)))
     return buf.getvalue()
 
 

@@ -96,3 +96,24 @@ def test_rubric_validate_defaults_to_the_shipped_rubric():
 
     res = CliRunner().invoke(cli, ["rubric", "validate"])
     assert (res.exit_code, res.stdout) == (0, f"ok: {DEFAULT_RUBRIC}: 20 principles\n")
+
+
+def test_compare_hides_rows_graded_in_neither_run_and_says_so(tmp_path):
+    from tests.report.gates_util import fnd, write_run
+
+    a = write_run(tmp_path / "a", [fnd("t1", "P1", "violation"), fnd("t2", "P1", "compliant"),
+                                   fnd("t1", "P2", "ungraded"), fnd("t2", "P2", "ungraded"),
+                                   fnd("t1", "P3", "compliant"), fnd("t1", "P4", "not_applicable")])
+    b = write_run(tmp_path / "b", [fnd("u1", "P1", "compliant"), fnd("u1", "P2", "ungraded"),
+                                   fnd("u1", "P3", "ungraded"), fnd("u1", "P4", "error")])
+    res = CliRunner().invoke(cli, ["compare", str(a), str(b)], terminal_width=400)
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.stdout.split())
+    assert "- (0/0)" not in text and "P2" not in text.split("not shown:")[0]
+    assert "│ P3 │ high │ 0.0% (0/1) [0.0%, 79.3%] │ none graded │ - │ - │ - │ - │" in text
+    assert text.endswith("not shown: 2 principles with no graded pair in either run (every pair ungraded, error or "
+                         "not applicable; no rate to compare): P2, P4; --format json or csv lists every row")
+    md = CliRunner().invoke(cli, ["compare", str(a), str(b), "--format", "md"]).stdout
+    assert "| P2 |" not in md and "Not shown: 2 principles with no graded pair in either run" in md
+    data = json.loads(CliRunner().invoke(cli, ["compare", str(a), str(b), "--format", "json"]).stdout)
+    assert [r["principle_id"] for r in data["principles"]] == ["P1", "P2", "P3", "P4"]  # the data keeps them
