@@ -25,6 +25,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from common import need_data  # noqa: E402
 
 from grader.engine import Engine, GradeOptions  # noqa: E402
 from grader.rubric import DEFAULT_RUBRIC, load_rubrics  # noqa: E402
@@ -82,6 +85,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "em")
     parser.add_argument("--repeat", type=int, default=3, help="timing repeats; the best of N is reported for both")
     args = parser.parse_args()
+    need_data(args.data, "this benchmark grades the Emergent Misalignment dev files")
     paths = [args.data / f"{name}.dev.jsonl" for name in FILES]
     with tempfile.TemporaryDirectory() as t:
         tmp = Path(t)

@@ -15,18 +15,19 @@ from itertools import cycle, islice
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine  # noqa: E402
+from common import SHARED_DATA, machine, need_data  # noqa: E402
 
 from grader.errors import InputError  # noqa: E402
 from grader.transcripts.load import iter_inputs  # noqa: E402
 
-EM = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "em"
+EM = SHARED_DATA / "em"
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--lines", type=int, default=20_000)
     args = ap.parse_args()
+    need_data(EM, "this benchmark repeats the Emergent Misalignment dev rows")
     rows = [line for f in sorted(EM.glob("*.dev.jsonl")) for line in f.read_text(encoding="utf-8").splitlines()]
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "em.jsonl"
