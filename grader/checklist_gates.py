@@ -198,7 +198,8 @@ def _min_graded(gate: Mapping[str, Any], ctx: GateContext) -> ChecklistItem:
     pairs = sorted(((int(n), str(p)) for p, n in zip(rows["principle_id"], rows["n"])), key=lambda x: (x[0], x[1]))
     fewest, pid = pairs[0]
     ok = fewest >= gate["min"]
-    figure = f"{pid} has {fewest} graded (fewest of {len(pairs)} principles) {'>=' if ok else '<'} {gate['min']}"
+    of = f"fewest of {len(pairs)} principles" if len(pairs) > 1 else "the only principle selected"
+    figure = f"{pid} has {fewest} graded ({of}) {'>=' if ok else '<'} {gate['min']}"
     failing = [f"{p}: {n}" for n, p in pairs if n < gate["min"]]
     detail = f"{len(failing)} under: " + ", ".join(failing) if failing else ""
     return _item(gate, ok, figure, detail)

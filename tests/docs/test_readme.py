@@ -41,6 +41,9 @@ def _yaml_block(b: Block, work: Path, n: int) -> list[str]:
         return [f"README line {b.line}: rubric example {r} does not agree" for r in bad]
     if "gates" in doc:
         load_checklist(path)
+        shipped = ROOT / "rubrics" / "checklists" / f"{doc['id']}.yaml"
+        if shipped.exists() and shipped.read_text(encoding="utf-8") != b.body:
+            return [f"README line {b.line}: checklist {doc['id']} differs from {shipped}, which commands run"]
         return []
     if "signoffs" in doc:
         load_signoffs(path)
