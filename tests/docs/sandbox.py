@@ -1,5 +1,5 @@
 """Running the README's commands the way a reader would: in a fresh folder beside
-``../shared`` holding the shipped ``transcripts/`` and ``rubrics/``, with the installed
+``../shared`` holding the shipped ``transcripts/``, ``rubrics/`` and ``examples/``, with the installed
 ``grader`` on PATH, and a fake judge server standing in for the providers."""
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def make_sandbox(base: Path) -> Path:
     to the real shared folder, so ``../shared/data/...`` works as in a checkout."""
     work = base / "work"
     work.mkdir()
-    for name in ("transcripts", "rubrics"):
+    for name in ("transcripts", "rubrics", "examples"):
         shutil.copytree(ROOT / name, work / name)
     (base / "shared").symlink_to(ROOT.parent / "shared")
     return work
@@ -34,11 +34,11 @@ def _principle_ids(text: str) -> list[str]:
     return sorted(set(re.findall(r"\bP\d\d-[a-z0-9-]+[a-z0-9]", text)))
 
 
-ANSWERS = ROOT / "transcripts" / "judge-answers.json"  # the README's scripted dry-run answers
+ANSWERS = ROOT / "examples" / "judge-answers.json"  # the README's scripted dry-run answers
 
 
 def _scripted(pid: str | None, text: str) -> dict[str, Any]:
-    """The answer of transcripts/judge-answers.json for this principle when the request is about
+    """The answer of examples/judge-answers.json for this principle when the request is about
     the transcript an entry quotes (its evidence appears in the request), else the file's default:
     the fake provider answers as the README's scripted dry run does, so the two agree."""
     doc = json.loads(ANSWERS.read_text(encoding="utf-8"))
@@ -56,7 +56,7 @@ def _verdict(pid: str | None, text: str, batched: bool) -> dict[str, Any]:
 
 def judge_handler(req: Request) -> Reply:
     """Answers every judge request (per principle or batched, OpenAI or Anthropic wire format)
-    from transcripts/judge-answers.json, echoing the requested model and counting tokens as
+    from examples/judge-answers.json, echoing the requested model and counting tokens as
     about four characters each, so the README's cost lines are what a provider would bill."""
     data = req.json or {}
     text = json.dumps(data.get("response_format") or data.get("tools") or {}) + req.text()
