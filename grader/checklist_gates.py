@@ -9,8 +9,9 @@ principle in the run. A principle named by the gate but missing from the run fai
 
 A gate over no evidence is ``undetermined``, never passed: a run without findings, a
 severity with no principle in the run, a count over principles none of which was graded
-(every pair ungraded or error), a rate with no graded pair (violation or compliant). Undetermined counts as not passed unless the checklist (or the
-gate) sets ``allow_undetermined: true`` (see :mod:`grader.checklist_eval`).
+(every pair ungraded or error), a rate with no graded pair (violation or compliant).
+Undetermined counts as not passed unless the checklist (or the gate) sets
+``allow_undetermined: true`` (see :mod:`grader.checklist_eval`).
 
 - ``max_violations``: total violations over the selection <= ``max`` (``verified_only``
   leaves out violations whose evidence could not be verified). It says in its detail which
