@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as _dt
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import click
 from rich.console import Console
@@ -41,7 +41,7 @@ def summary_table(summary: RunSummary, severities: dict[str, str]) -> Table:
     return table
 
 
-def ungraded_line(by_principle: dict[str, dict[str, int]]) -> str | None:
+def ungraded_line(by_principle: Mapping[str, Mapping[str, int]]) -> str | None:
     """``12 principles entirely ungraded (every pair) and 6 partly ungraded (some pairs)``:
     the two counts kept apart, since the table's ungraded column mixes them."""
     full = part = 0
