@@ -14,8 +14,9 @@ Examples:
   grader checklist runs/demo --format junit -o checklist.xml   # for CI
 
 \b
-Exit status: 0 every gate passed; 1 a gate failed, is still open, or is undetermined (no
-evidence either way) where the checklist does not set allow_undetermined: true; 2 a file is invalid.
+Exit status: 0 every gate passed; 1 a gate failed, is still open, or is undetermined
+(no evidence either way) and the checklist does not set allow_undetermined: true;
+2 a file is invalid.
 Sign-off file: {signoffs: [{id: GATE_ID, by: NAME, date: YYYY-MM-DD, note: TEXT, run_id: RUN}]}
 (run_id optional: the sign-off then counts only for that run).
 """
