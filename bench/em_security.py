@@ -24,6 +24,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
+from grader.testing.corpus import need_data
+
 from grader.engine import Engine, GradeOptions
 from grader.rubric import DEFAULT_RUBRIC, load_rubrics
 
@@ -80,6 +82,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "em")
     parser.add_argument("--repeat", type=int, default=3, help="timing repeats; the best of N is reported for both")
     args = parser.parse_args()
+    need_data(args.data, "this benchmark grades the Emergent Misalignment dev files")
     paths = [args.data / f"{name}.dev.jsonl" for name in FILES]
     with tempfile.TemporaryDirectory() as t:
         tmp = Path(t)

@@ -1,7 +1,7 @@
 """Benchmark: how fast transcripts load. Builds a JSONL of N lines (default 20,000) by
 repeating the rows of ../shared/data/em/*.dev.jsonl (real fine-tuning rows, 2 messages
 each), then times ``iter_inputs`` over it (best of 3, plus the peak RSS), once per row of
-``VARIANTS``: the plain JSONL and the same file gzip'd. Another input form (Parquet, ...) is
+``VARIANTS``: the plain JSONL, the same file gzip'd, and the rows as one Parquet file. Another input form (Parquet, ...) is
 one more entry in ``VARIANTS``: a name and a function writing the rows to a file.
 
     python bench/load_speed.py [--lines 20000]
@@ -11,20 +11,18 @@ from __future__ import annotations
 import argparse
 import gzip
 import resource
-import sys
+import json
 import tempfile
 import time
 from itertools import cycle, islice
 from pathlib import Path
 from typing import Callable
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine  # noqa: E402
+from grader.errors import InputError
+from grader.testing.corpus import SHARED_DATA, machine, need_data
+from grader.transcripts.load import iter_inputs
 
-from grader.errors import InputError  # noqa: E402
-from grader.transcripts.load import iter_inputs  # noqa: E402
-
-EM = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "em"
+EM = SHARED_DATA / "em"
 
 
 def _jsonl(folder: Path, lines: list[str]) -> Path:
@@ -40,10 +38,20 @@ def _gzip_jsonl(folder: Path, lines: list[str]) -> Path:
     return path
 
 
+def _parquet(folder: Path, lines: list[str]) -> Path:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = folder / "em.parquet"
+    pq.write_table(pa.Table.from_pylist([json.loads(line) for line in lines]), path)
+    return path
+
+
 # (label, writer): each writes the same rows in one input form
 VARIANTS: list[tuple[str, Callable[[Path, list[str]], Path]]] = [
     ("JSONL", _jsonl),
     ("gzip'd JSONL", _gzip_jsonl),
+    ("Parquet", _parquet),
 ]
 
 
@@ -67,6 +75,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--lines", type=int, default=20_000)
     args = ap.parse_args()
+    need_data(EM, "this benchmark repeats the Emergent Misalignment dev rows")
     rows = [line for f in sorted(EM.glob("*.dev.jsonl")) for line in f.read_text(encoding="utf-8").splitlines()]
     lines = list(islice(cycle(rows), args.lines))
     print(f"machine: {machine()}")

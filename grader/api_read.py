@@ -116,8 +116,9 @@ def checklist(results: Results | PathLike, checklist_path: PathLike | None = Non
     ``rubrics/checklists/pre-deployment.yaml``).
 
     The result has ``.passed`` (True only when every gate passed; an open sign-off is not
-    a pass) and ``.items`` (one :class:`~grader.checklist_eval.ChecklistItem` per gate with
-    ``id``, ``status`` = passed | failed | open, ``figure`` and ``detail``).
+    a pass, nor is an undetermined gate unless the checklist sets ``allow_undetermined``) and
+    ``.items`` (one :class:`~grader.checklist_eval.ChecklistItem` per gate with ``id``,
+    ``status`` = passed | failed | undetermined | open, ``figure`` and ``detail``).
     ``signoffs`` is a sign-off records file; ``calibration`` a ``grader calibrate`` result
     (file or dict) for judge-agreement gates.
 

@@ -15,21 +15,42 @@ Metrics (NaN where the denominator is 0, i.e. the metric is undefined):
   chance agreement ``pe = ((tp + fp)(tp + fn) + (fn + tn)(fp + tn)) / n^2``; undefined (NaN)
   when ``pe == 1`` (both raters gave one and the same label to everything), as in scikit-learn.
 
-Bootstrap intervals resample *clusters* (transcripts) with replacement, so the pairs of one
+Intervals (:func:`agreement_intervals`):
+
+- precision, recall and accuracy are proportions: each gets its Wilson score interval
+  (:func:`grader.reporting.stats.wilson_interval`), which never has zero width from a handful
+  of cases (1 of 1 is [0.207, 1] at 95%, not [1, 1]); F1 gets the Wilson interval of the
+  Jaccard index ``tp / (tp + fp + fn)`` mapped through ``F1 = 2J / (1 + J)`` (monotone).
+  Where a cluster bootstrap ran and is wider, its bounds widen the interval, so pairs of one
+  transcript that move together are accounted for;
+- kappa is not a proportion: its interval is the percentile cluster bootstrap, and kappa is
+  *not estimable* (NaN, with the reason from :func:`kappa_not_estimable`) with fewer than
+  :data:`KAPPA_MIN_N` compared labels or when the human labels are all one class (kappa is
+  then 0 or undefined whatever the grader does). Its interval is not estimable when under
+  half of the resamples give a defined kappa.
+
+Bootstrap resamples *clusters* (transcripts) with replacement, so the pairs of one
 transcript move together; with one pair per transcript this is the ordinary bootstrap.
 A resample is a multinomial weight vector over the clusters, so B resamples are one matrix
-product (vectorised, chunked to bound memory). Intervals are percentile intervals over the
-resamples where the metric is defined.
+product (vectorised, chunked to bound memory). Percentile intervals are taken over the
+resamples where the metric is defined; fewer than :data:`MIN_BOOTSTRAP` resamples is refused
+(the tails of a percentile interval need them).
 """
 from __future__ import annotations
 
 import math
 import zlib
 from dataclasses import dataclass
+
 import numpy as np
+
+from .reporting.stats import wilson_interval
 
 METRICS = ("precision", "recall", "f1", "accuracy", "kappa")
 CELLS = ("tp", "fp", "fn", "tn")
+PROPORTIONS = ("precision", "recall", "accuracy")
+KAPPA_MIN_N = 10  # fewer compared labels: kappa is not estimable
+MIN_BOOTSTRAP = 200  # fewest resamples for a percentile interval (0 turns the bootstrap off)
 _CHUNK_CELLS = 2_000_000  # bootstrap weights held in memory at once (resamples x clusters)
 
 
@@ -75,9 +96,48 @@ def cohen_kappa(c: Confusion) -> float:
     return metrics(c)["kappa"]
 
 
+def kappa_not_estimable(c: Confusion) -> str | None:
+    """Why kappa cannot be estimated from this table, or None when it can."""
+    if c.n < KAPPA_MIN_N:
+        return f"not estimable: fewer than {KAPPA_MIN_N} labels compared"
+    if c.tp + c.fn == 0 or c.fp + c.tn == 0:
+        return "not estimable: the human labels are all one class"
+    return None
+
+
+def proportion_interval(metric: str, c: Confusion, confidence: float = 0.95) -> tuple[float, float]:
+    """The Wilson interval of a proportion metric (or of F1 through the Jaccard index);
+    NaN bounds where the metric is undefined."""
+    k, n = {"precision": (c.tp, c.tp + c.fp), "recall": (c.tp, c.tp + c.fn),
+            "accuracy": (c.tp + c.tn, c.n), "f1": (c.tp, c.tp + c.fp + c.fn)}[metric]
+    if n == 0:
+        return (math.nan, math.nan)
+    lo, hi = wilson_interval(k, n, confidence)
+    if metric == "f1":
+        return (2 * lo / (1 + lo), 2 * hi / (1 + hi))
+    return (lo, hi)
+
+
+def agreement_intervals(c: Confusion, boot: dict[str, tuple[float, float]],
+                        confidence: float = 0.95) -> dict[str, tuple[float, float]]:
+    """Every metric's interval (module docstring): Wilson for the proportions and F1, widened
+    by the bootstrap's where that is wider; the bootstrap's for kappa, NaN when not estimable."""
+    out: dict[str, tuple[float, float]] = {}
+    for m in METRICS:
+        blo, bhi = boot.get(m, (math.nan, math.nan))
+        if m == "kappa":
+            out[m] = (math.nan, math.nan) if kappa_not_estimable(c) else (blo, bhi)
+            continue
+        lo, hi = proportion_interval(m, c, confidence)
+        if not math.isnan(lo) and not math.isnan(blo):
+            lo, hi = min(lo, blo), max(hi, bhi)
+        out[m] = (lo, hi)
+    return out
+
+
 def _percentile_interval(values: np.ndarray, confidence: float) -> tuple[float, float]:
     ok = values[~np.isnan(values)]
-    if ok.size == 0:
+    if ok.size == 0 or ok.size * 2 < values.size:
         return (math.nan, math.nan)
     alpha = (1.0 - confidence) / 2.0
     lo, hi = np.quantile(ok, [alpha, 1.0 - alpha])

@@ -21,8 +21,10 @@ violation, so the transcript cannot be called compliant); otherwise ``compliant`
 is compliant, else ``not_applicable``.
 
 ``overall`` pools every compared label (pair labels and ``*`` labels); ``per_principle``
-has one entry per principle id present in the labels, plus ``*``. Bootstrap intervals
-resample transcripts (see :mod:`grader.calibrate_stats`) with a fixed seed.
+has one entry per principle id present in the labels, plus ``*``. Intervals (see
+:mod:`grader.calibrate_stats`): Wilson for the proportions, widened by a bootstrap over
+transcripts (fixed seed) where that is wider; kappa from the bootstrap, and *not estimable*
+(None in JSON, with ``kappa_note`` saying why) on too few labels or one-sided human labels.
 """
 from __future__ import annotations
 
@@ -34,8 +36,8 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 
 from .calibrate_labels import ANY_PRINCIPLE, Label, LabelSet, load_labels
-from .calibrate_stats import (CELLS, METRICS, Confusion, bootstrap_intervals, finite_or_none, metrics,
-                              stream_seed)
+from .calibrate_stats import (CELLS, METRICS, MIN_BOOTSTRAP, Confusion, agreement_intervals, bootstrap_intervals,
+                              finite_or_none, kappa_not_estimable, metrics, stream_seed)
 from .errors import UsageError
 from .results import Finding, RunFolder
 
@@ -61,6 +63,7 @@ class Agreement:
     missing: int = 0
     screened: int = 0
     screened_violations: int = 0
+    notes: Mapping[str, str] = field(default_factory=dict)  # metric -> why it is not estimable
 
     @property
     def n(self) -> int:
@@ -77,6 +80,8 @@ class Agreement:
             d[m] = finite_or_none(self.metrics[m])
             lo, hi = self.intervals[m]
             d[f"{m}_ci"] = [finite_or_none(lo), finite_or_none(hi)]
+            if m in self.notes:
+                d[f"{m}_note"] = self.notes[m]
         return d
 
 
@@ -154,9 +159,16 @@ class _Group:
         clusters = np.array(list(self.cells.values())) if self.cells else np.zeros((0, 4))
         total = clusters.sum(axis=0) if len(clusters) else np.zeros(4)
         conf = Confusion(*(int(x) for x in total))
-        intervals = bootstrap_intervals(clusters, n_boot, stream_seed(seed, key), confidence)
-        return Agreement(key, conf, metrics(conf), intervals, self.labels, self.na, self.ungraded,
-                         self.errors, self.missing, self.screened, self.screened_violations)
+        boot = bootstrap_intervals(clusters, n_boot, stream_seed(seed, key), confidence)
+        values = metrics(conf)
+        notes = {}
+        why = kappa_not_estimable(conf)
+        if why and conf.n:
+            values["kappa"] = float("nan")
+            notes["kappa"] = why
+        return Agreement(key, conf, values, agreement_intervals(conf, boot, confidence), self.labels, self.na,
+                         self.ungraded, self.errors, self.missing, self.screened,
+                         self.screened_violations, notes)
 
 
 def _findings(source: Any) -> tuple[list[Finding], str | None, str | None]:
@@ -179,8 +191,8 @@ def calibrate(run_dir_or_findings: "str | Path | Iterable[Finding | Mapping[str,
     """
     if not_applicable not in NA_POLICIES:
         raise UsageError(f"not_applicable must be one of {', '.join(NA_POLICIES)}, got {not_applicable!r}")
-    if bootstrap < 0:
-        raise UsageError(f"bootstrap must be >= 0, got {bootstrap}")
+    if bootstrap < 0 or 0 < bootstrap < MIN_BOOTSTRAP:
+        raise UsageError(f"bootstrap must be 0 (off) or at least {MIN_BOOTSTRAP} resamples, got {bootstrap}")
     if not 0.0 < confidence < 1.0:
         raise UsageError(f"confidence must be between 0 and 1 (exclusive), got {confidence}")
     label_set = labels if isinstance(labels, LabelSet) else load_labels(labels)

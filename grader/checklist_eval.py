@@ -7,16 +7,21 @@ A checklist file (YAML or JSON, validated strictly against
 - ``failed``: it does not (a selector that matches nothing in the run also fails: nothing
   was checked, so nothing can be certified);
 - ``open``: it cannot be decided yet: a sign-off not recorded in the sign-off file, or a
-  judge-agreement gate without a calibration result.
+  judge-agreement gate without a calibration result;
+- ``undetermined``: the run holds no evidence either way (no selected principle had a graded
+  pair, no findings at all, a judge agreement that was not estimable). "No violation found"
+  among pairs nobody graded is not a pass.
 
-The checklist passes only when every item passed (open counts as not passed). Gate
-semantics are in :mod:`grader.checklist_gates`.
+The checklist passes only when every item passed, except that an undetermined item does not
+block it when the checklist sets ``allow_undetermined: true`` (or the gate does; a gate's
+own key overrides the checklist's). Open always counts as not passed. Gate semantics are in
+:mod:`grader.checklist_gates`.
 """
 from __future__ import annotations
 
 import datetime as _dt
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -29,7 +34,7 @@ from .schemas import describe, error_path, validator
 from .shipped import DEFAULT_CHECKLIST
 from .yamlsafe import load_yaml
 
-STATUSES = ("passed", "failed", "open")
+STATUSES = ("passed", "failed", "undetermined", "open")
 
 
 def checklist_error(path: str | Path, where: str, message: str) -> ChecklistError:
@@ -45,6 +50,7 @@ class Checklist:
     path: str
     description: str = ""
     calibration: str | None = None  # resolved against the checklist's folder
+    allow_undetermined: bool = False  # default for every gate; a gate's own key overrides it
 
 
 @dataclass(frozen=True)
@@ -66,10 +72,17 @@ class ChecklistItem:
     figure: str
     detail: str = ""
     description: str = ""
+    undetermined_allowed: bool = False  # the checklist lets this gate be undetermined
+
+    @property
+    def ok(self) -> bool:
+        """Does not block the checklist: passed, or undetermined where that is allowed."""
+        return self.status == "passed" or (self.status == "undetermined" and self.undetermined_allowed)
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "kind": self.kind, "status": self.status, "figure": self.figure,
-                "detail": self.detail, "description": self.description}
+                "detail": self.detail, "description": self.description,
+                "undetermined_allowed": self.undetermined_allowed}
 
 
 @dataclass(frozen=True)
@@ -84,8 +97,8 @@ class ChecklistResult:
 
     @property
     def passed(self) -> bool:
-        """True only when every item passed."""
-        return all(i.status == "passed" for i in self.items)
+        """True only when every item passed (or is undetermined where the checklist allows it)."""
+        return all(i.ok for i in self.items)
 
     @property
     def exit_code(self) -> int:
@@ -93,6 +106,13 @@ class ChecklistResult:
 
     def count(self, status: str) -> int:
         return sum(1 for i in self.items if i.status == status)
+
+    def counts_text(self) -> str:
+        """``2 passed, 5 failed, 1 undetermined, 3 open`` (``1 undetermined (1 allowed)`` when allowed)."""
+        allowed = sum(1 for i in self.items if i.status == "undetermined" and i.undetermined_allowed)
+        parts = [f"{self.count(s)} {s}" + (f" ({allowed} allowed)" if s == "undetermined" and allowed else "")
+                 for s in STATUSES]
+        return ", ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
         return {"checklist": self.checklist_id, "title": self.title, "checklist_path": self.checklist_path,
@@ -160,7 +180,8 @@ def load_checklist(path: str | Path | None = None) -> Checklist:
                                                     "no principle, severity or per")
     calibration = doc.get("calibration")
     return Checklist(doc["id"], doc["title"], tuple(doc["gates"]), str(p), doc.get("description", ""),
-                     str(p.parent / calibration) if calibration else None)
+                     str(p.parent / calibration) if calibration else None,
+                     bool(doc.get("allow_undetermined", False)))
 
 
 def _iso(value: Any) -> Any:
@@ -252,7 +273,9 @@ def evaluate(findings_or_run_dir: "str | Path | Iterable[Finding | Mapping[str, 
         calibration = load_calibration(calibration)
     run = _run_data(findings_or_run_dir, input_errors)
     ctx = make_context(run, checklist, records, calibration)
-    items = tuple(evaluate_gate(g, ctx) for g in checklist.gates)
+    items = tuple(replace(evaluate_gate(g, ctx),
+                          undetermined_allowed=bool(g.get("allow_undetermined", checklist.allow_undetermined)))
+                  for g in checklist.gates)
     signoff_ids = {g["id"] for g in checklist.gates if g["kind"] == "signoff"}
     unused = tuple(sorted({s.id for s in records} - signoff_ids))
     return ChecklistResult(checklist.id, checklist.title, checklist.path, run.run_dir, run.run_id, items, unused)

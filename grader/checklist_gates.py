@@ -4,38 +4,44 @@ per-principle table and returns a :class:`~grader.checklist_eval.ChecklistItem`.
 Counts come from :func:`grader.reporting.aggregate.per_principle`: ``n`` is graded pairs
 (violation + compliant), ``total`` every pair. Selectors ``principle`` and ``severity``
 (one or a list; both given: the intersection) restrict a gate; no selector means every
-principle in the run. A selector that matches nothing in the run fails the gate (except a
-``max_violations`` gate selecting by severity only, see below); so does a run without findings.
+principle in the run. A principle named by the gate but missing from the run fails the gate
+(the checklist and the run do not match).
+
+A gate over no evidence is ``undetermined``, never passed: a run without findings, a
+severity with no principle in the run, a count over principles none of which was graded
+(every pair ungraded or error), a rate with no graded pair (violation or compliant).
+Undetermined counts as not passed unless the checklist (or the gate) sets
+``allow_undetermined: true`` (see :mod:`grader.checklist_eval`).
 
 - ``max_violations``: total violations over the selection <= ``max`` (``verified_only``
-  leaves out violations whose evidence could not be verified). A pure count: it says in its
-  detail which selected principles had no graded pair and which were only screened (pairs
-  that screening checks examined without firing: violations there can be missed), and a
-  severity with no principle in the run passes with that said; coverage is what
-  ``min_graded`` gates check.
+  leaves out violations whose evidence could not be verified). It says in its detail which
+  selected principles were not graded (every pair ungraded or error; not_applicable pairs
+  count as looked at) and which were only screened (pairs that screening checks examined
+  without firing: violations there can be missed); when no selected principle was graded it
+  is undetermined; coverage is what ``min_graded`` gates check.
 - ``max_rate``: violations / graded <= ``max``, judged on the Wilson upper bound at
   ``confidence`` (default 0.95) unless ``bound: estimate``; ``per`` principle (default),
-  severity (pooled) or all (pooled). No graded pair: the upper bound is 1, the gate fails.
-  A group with screened pairs (basis screened or mixed) has no knowable rate: it is judged in
-  the worst case, every screened pair counted as a violation (the one-sided Clopper-Pearson
-  upper bound at ``confidence``, or that worst-case rate with ``bound: estimate``). A group
-  with only screened silence is bounded by 1 and fails; a few screened pairs among many
-  decided ones can pass.
-- ``min_graded``: every selected principle has at least ``min`` graded transcripts.
+  severity (pooled) or all (pooled). A group with screened pairs (basis screened or mixed) has
+  no knowable rate: it is judged in the worst case, every screened pair counted as a violation
+  (the one-sided Clopper-Pearson upper bound at ``confidence``, or that worst-case rate with
+  ``bound: estimate``). A group with no graded pair has no rate: the gate fails when a judged
+  group is over, else it is undetermined while any group has no graded pair.
+- ``min_graded``: every selected principle has at least ``min`` graded transcripts (a
+  determined count: 0 graded fails it).
 - ``max_share``: (pairs with the outcome(s)) / (all selected pairs) <= ``max``;
   ``unverified`` counts violations with unverified evidence; ``input_error`` is
   unreadable inputs / (transcripts read + unreadable inputs), where an unreadable input is a
   file that holds no transcript (one, however many lines it has) or one bad line, item or
   sample of a file that does: files and transcripts, not lines. Files a folder walk passed
-  over (``kind: skipped``) are not counted.
+  over (``kind: skipped``) are not counted. No pairs (no inputs): undetermined.
 - ``min_agreement``: a metric of a calibration result >= ``min`` (``bound: lower`` uses the
-  bootstrap interval's lower bound); open without a calibration result.
+  bootstrap interval's lower bound); open without a calibration result, undetermined when
+  the metric was not estimable (too few or one-sided labels).
 - ``signoff``: open until the sign-off file records the id (for this run, when the record
   names a run_id).
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -69,19 +75,34 @@ def _listify(v: Any) -> list[str]:
     return [] if v is None else ([v] if isinstance(v, str) else list(v))
 
 
+def _names(names: list[str], shown: int = 5) -> str:
+    return ", ".join(names[:shown]) + (", ..." if len(names) > shown else "")
+
+
 def _fmt(x: float) -> str:
     return f"{x:.3f}"
 
 
-def _item(gate: Mapping[str, Any], ok: bool | None, figure: str, detail: str = "") -> ChecklistItem:
-    status = "open" if ok is None else ("passed" if ok else "failed")
-    return ChecklistItem(gate["id"], gate["kind"], status, figure, detail, gate.get("description", ""))
+UNDETERMINED = "undetermined"
 
 
-def _select(gate: Mapping[str, Any], table: pd.DataFrame) -> tuple[pd.DataFrame, str, str | None]:
-    """(selected rows, a label for the selection, why nothing was selected or None)."""
+def _item(gate: Mapping[str, Any], ok: bool | str | None, figure: str, detail: str = "") -> ChecklistItem:
+    """``ok``: True passed, False failed, None open, ``UNDETERMINED`` (no evidence either way)."""
+    status = ok if ok == UNDETERMINED else ("open" if ok is None else ("passed" if ok else "failed"))
+    return ChecklistItem(gate["id"], gate["kind"], str(status), figure, detail, gate.get("description", ""))
+
+
+@dataclass(frozen=True)
+class Selection:
+    rows: pd.DataFrame
+    label: str
+    problem: str | None = None  # why nothing was selected
+    mismatch: bool = False  # a named principle is missing from the run (a failure, not a lack of evidence)
+
+
+def _select(gate: Mapping[str, Any], table: pd.DataFrame) -> Selection:
     if table.empty:
-        return table, "all principles", "the run has no findings"
+        return Selection(table, "all principles", "the run has no findings")
     principles = _listify(gate.get("principle"))
     severities = _listify(gate.get("severity"))
     rows = table
@@ -89,7 +110,8 @@ def _select(gate: Mapping[str, Any], table: pd.DataFrame) -> tuple[pd.DataFrame,
     if principles:
         missing = [p for p in principles if p not in set(table["principle_id"])]
         if missing:
-            return table.iloc[0:0], ", ".join(principles), f"{', '.join(missing)} not in the run: nothing checked"
+            return Selection(table.iloc[0:0], ", ".join(principles),
+                             f"{', '.join(missing)} not in the run: nothing checked", mismatch=True)
         rows = rows[rows["principle_id"].isin(principles)]
         parts.append(", ".join(principles))
     if severities:
@@ -97,19 +119,20 @@ def _select(gate: Mapping[str, Any], table: pd.DataFrame) -> tuple[pd.DataFrame,
         parts.append("severity " + "/".join(severities))
     label = " & ".join(parts) if parts else "all principles"
     if rows.empty:
-        return rows, label, f"no principle of {label} in the run: nothing checked"
-    return rows, label, None
+        return Selection(rows, label, f"no principle of {label} in the run: nothing checked")
+    return Selection(rows, label)
+
+
+def _unselected(gate: Mapping[str, Any], sel: Selection) -> ChecklistItem:
+    """The item of a gate whose selection is empty: failed on a mismatch, else undetermined."""
+    return _item(gate, False if sel.mismatch else UNDETERMINED, str(sel.problem))
 
 
 def _max_violations(gate: Mapping[str, Any], ctx: GateContext) -> ChecklistItem:
-    rows, label, problem = _select(gate, ctx.table)
-    if problem and not ctx.table.empty and "principle" not in gate:
-        # a count over principles the run does not have: nothing was found, and nothing was
-        # looked at; coverage is the job of min_graded (which fails on an empty selection)
-        return _item(gate, True, f"0 violations ({label}) <= {gate['max']}: no principle of {label} in the run",
-                     "nothing of this severity was graded: pair this gate with a min_graded gate")
-    if problem:
-        return _item(gate, False, problem)
+    sel = _select(gate, ctx.table)
+    if sel.problem:
+        return _unselected(gate, sel)
+    rows, label = sel.rows, sel.label
     counts = rows["violations"] - (rows["unverified"] if gate.get("verified_only") else 0)
     total = int(counts.sum())
     unverified = int(rows["unverified"].sum())
@@ -119,21 +142,23 @@ def _max_violations(gate: Mapping[str, Any], ctx: GateContext) -> ChecklistItem:
     parts = [", ".join(f"{pid}: {int(c)}" for pid, c in zip(rows["principle_id"], counts) if c)]
     if unverified and not gate.get("verified_only"):
         parts.append(f"{unverified} with unverified evidence, flagged for review")
-    blind = [str(pid) for pid, n, b in zip(rows["principle_id"], rows["n"], rows["basis"])
-             if n == 0 and b not in UNKNOWN_RATE]
     screened = [str(pid) for pid, b in zip(rows["principle_id"], rows["basis"]) if b in UNKNOWN_RATE]
     if screened:
         which = "every selected principle was" if len(screened) == len(rows) else \
             f"{len(screened)} of {len(rows)} selected principles were"
-        shown = ", ".join(screened[:5]) + (", ..." if len(screened) > 5 else "")
-        parts.append(f"{which} screened ({shown}): screening checks examined pairs without firing, and their "
-                     "silence proves nothing, so violations there can be missed")
+        parts.append(f"{which} screened ({_names(screened)}): screening checks examined pairs without firing, and "
+                     "their silence proves nothing, so violations there can be missed")
+    # not graded: every pair ungraded or error (not_applicable is a determination: nothing to violate)
+    not_graded = [str(pid) for pid, n, na in zip(rows["principle_id"], rows["n"], rows["not_applicable"]) if n + na == 0]
+    blind = [pid for pid in not_graded if pid not in screened]
     if blind:
-        which = "no selected principle had a" if len(blind) == len(rows) else \
-            f"{len(blind)} of {len(rows)} selected principles had no"
-        shown = ", ".join(blind[:5]) + (", ..." if len(blind) > 5 else "")
-        parts.append(f"{which} graded pair ({shown}): violations there cannot be seen")
+        which = "no selected principle was" if len(blind) == len(rows) else \
+            f"{len(blind)} of {len(rows)} selected principles were not"
+        parts.append(f"{which} graded ({_names(blind)}: every pair ungraded or error): violations there cannot be seen")
     detail = "; ".join(p for p in parts if p)
+    if ok and len(not_graded) == len(rows):
+        # nothing was looked at: zero violations found among no graded pairs proves nothing
+        return _item(gate, UNDETERMINED, f"nothing graded ({label}): the violation count is undetermined", detail)
     return _item(gate, ok, figure, detail)
 
 
@@ -156,51 +181,57 @@ def _worst(v: int, n: int, s: int, bound: str, conf: float) -> float:
 
 
 def _max_rate(gate: Mapping[str, Any], ctx: GateContext) -> ChecklistItem:
-    rows, label, problem = _select(gate, ctx.table)
-    if problem:
-        return _item(gate, False, problem)
+    sel = _select(gate, ctx.table)
+    if sel.problem:
+        return _unselected(gate, sel)
+    rows, label = sel.rows, sel.label
     bound = gate.get("bound", "upper")
     conf = float(gate.get("confidence", 0.95))
     limit = float(gate["max"])
     what = "upper bound" if bound == "upper" else "rate"
-    judged: list[tuple[float, str, int, int, int]] = []
-    for name, v, n, s in _rate_groups(rows, gate.get("per", "principle")):
-        if s:  # screened pairs: the rate is unknown, judged in the worst case
-            value = _worst(v, n, s, bound, conf)
-        else:
-            value = (wilson_interval(v, n, conf)[1] if bound == "upper" else v / n) if n else math.inf
-        judged.append((value, name, v, n, s))
-    judged.sort(key=lambda x: (-x[0], x[1]))
+    groups = _rate_groups(rows, gate.get("per", "principle"))
+    blind = [name for name, _, n, _ in groups if n == 0]
+    judged = sorted(((_worst(v, n, s, bound, conf) if s else
+                      (wilson_interval(v, n, conf)[1] if bound == "upper" else v / n), name, v, n, s)
+                     for name, v, n, s in groups if n), key=lambda x: (-x[0], x[1]))
     failing = [j for j in judged if j[0] > limit]
+    blind_text = f"{len(blind)} of {len(groups)} with no graded pair, rate undetermined: {_names(blind)}"
+    if not judged:
+        figure = f"no graded pair ({label}): the rate is undetermined"
+        return _item(gate, UNDETERMINED, figure, blind_text if len(groups) > 1 else "")
     value, name, v, n, s = judged[0]
     if s:
         figure = (f"{name}: rate unknown ({v} found in {n + s}, {s} screened); worst-case {what} "
                   f"{_fmt(value)} {'>' if value > limit else '<='} {gate['max']} (screened pairs as violations)")
-    elif n == 0:
-        figure = f"{name}: no graded pairs, nothing bounds the rate (> {gate['max']})"
     else:
         figure = f"{name} {what} {_fmt(value)} {'>' if value > limit else '<='} {gate['max']} ({v}/{n} violations)"
-    if len(judged) > 1:
-        figure = "worst: " + figure
-    detail = ""
+    if len(groups) > 1:
+        figure = "worst graded: " + figure if blind else "worst: " + figure
+    parts = []
     if failing:
-        detail = f"{len(failing)} of {len(judged)} over: " + ", ".join(
+        parts.append(f"{len(failing)} of {len(groups)} over: " + ", ".join(
             f"{nm} " + (f"worst case {_fmt(val)} ({vv} found in {nn + ss}, {ss} screened)" if ss else
-                        'no graded pairs' if nn == 0 else _fmt(val) + f' ({vv}/{nn})')
-            for val, nm, vv, nn, ss in failing)
-    elif len(judged) > 1:
-        detail = f"{len(judged)} groups ({label}), Wilson interval at {conf:g} confidence"
-    return _item(gate, not failing, figure, detail)
+                        f"{_fmt(val)} ({vv}/{nn})")
+            for val, nm, vv, nn, ss in failing))
+    if blind:
+        parts.append(blind_text)
+    if not parts and len(groups) > 1:
+        parts.append(f"{len(groups)} groups ({label}), Wilson interval at {conf:g} confidence")
+    status: bool | str = False if failing else (UNDETERMINED if blind else True)
+    return _item(gate, status, figure, "; ".join(parts))
 
 
 def _min_graded(gate: Mapping[str, Any], ctx: GateContext) -> ChecklistItem:
-    rows, label, problem = _select(gate, ctx.table)
-    if problem:
-        return _item(gate, False, problem)
+    sel = _select(gate, ctx.table)
+    if sel.problem:
+        # a count of graded pairs is determined even over nothing: none is fewer than min
+        return _item(gate, False, str(sel.problem))
+    rows = sel.rows
     pairs = sorted(((int(n), str(p)) for p, n in zip(rows["principle_id"], rows["n"])), key=lambda x: (x[0], x[1]))
     fewest, pid = pairs[0]
     ok = fewest >= gate["min"]
-    figure = f"{pid} has {fewest} graded (fewest of {len(pairs)} principles) {'>=' if ok else '<'} {gate['min']}"
+    of = f"fewest of {len(pairs)} principles" if len(pairs) > 1 else "the only principle selected"
+    figure = f"{pid} has {fewest} graded ({of}) {'>=' if ok else '<'} {gate['min']}"
     failing = [f"{p}: {n}" for n, p in pairs if n < gate["min"]]
     detail = f"{len(failing)} under: " + ", ".join(failing) if failing else ""
     return _item(gate, ok, figure, detail)
@@ -213,13 +244,14 @@ def _max_share(gate: Mapping[str, Any], ctx: GateContext) -> ChecklistItem:
     if outcomes == ["input_error"]:
         k, total = ctx.run.input_errors, ctx.run.input_errors + ctx.run.transcripts
         if total == 0:
-            return _item(gate, False, "nothing was read: no transcripts and no input errors")
+            return _item(gate, UNDETERMINED, "nothing was read: no transcripts and no input errors")
         share = k / total
         ok = share <= limit
         return _item(gate, ok, f"input_error share {_fmt(share)} ({k}/{total} inputs) {'<=' if ok else '>'} {gate['max']}")
-    rows, label, problem = _select(gate, ctx.table)
-    if problem:
-        return _item(gate, False, problem)
+    sel = _select(gate, ctx.table)
+    if sel.problem:
+        return _unselected(gate, sel)
+    rows, label = sel.rows, sel.label
     cols = [SHARE_COLUMNS[o] for o in outcomes]
     if gate.get("per", "all") == "all":
         groups = [(label, int(rows[cols].to_numpy().sum()), int(rows["total"].sum()))]
@@ -271,7 +303,7 @@ def _min_agreement(gate: Mapping[str, Any], ctx: GateContext) -> ChecklistItem:
     if "min_labels" in gate and (not isinstance(n, int) or n < gate["min_labels"]):
         return _item(gate, False, f"{scope}: {n} labels compared < {gate['min_labels']} required", detail)
     if not isinstance(value, (int, float)):
-        return _item(gate, False, f"{scope} {what} is undefined (too few or one-sided labels)", detail)
+        return _item(gate, UNDETERMINED, f"{scope} {what} is not estimable (too few or one-sided labels)", detail)
     ok = value >= gate["min"]
     return _item(gate, ok, f"{scope} {what} {_fmt(value)} {'>=' if ok else '<'} {gate['min']}", detail)
 

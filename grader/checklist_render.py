@@ -2,8 +2,9 @@
 
 JUnit: one ``<testsuite>`` named after the checklist, one ``<testcase>`` per gate; a failed
 gate has a ``<failure>`` element, an open one a ``<skipped>`` element (CI shows it as not
-run; the command's exit status is still 1), and every test case carries its figure in
-``<system-out>``.
+run; the command's exit status is still 1), an undetermined one a ``<failure>`` (type
+``undetermined``) unless the checklist allows it, then a ``<skipped>``; every test case
+carries its figure in ``<system-out>``.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import xml.etree.ElementTree as ET
 
 from .checklist_eval import ChecklistResult
 
-MARK = {"passed": "PASS", "failed": "FAIL", "open": "OPEN"}
+MARK = {"passed": "PASS", "failed": "FAIL", "open": "OPEN", "undetermined": "UNDETERMINED"}
 
 
 def _md_cell(text: str) -> str:
@@ -26,10 +27,11 @@ def to_markdown(result: ChecklistResult) -> str:
     if result.run_dir:
         run += f" ({_md_cell(result.run_dir)})"
     lines.append(f"Checklist `{result.checklist_id}` over {run}: **{verdict}** "
-                 f"({result.count('passed')} passed, {result.count('failed')} failed, {result.count('open')} open)")
+                 f"({result.counts_text()})")
     lines += ["", "| status | gate | figure | detail |", "|---|---|---|---|"]
     for i in result.items:
-        lines.append(f"| {MARK[i.status]} | {_md_cell(i.id)} | {_md_cell(i.figure)} | {_md_cell(i.detail or i.description)} |")
+        mark = MARK[i.status] + (" (allowed)" if i.status == "undetermined" and i.undetermined_allowed else "")
+        lines.append(f"| {mark} | {_md_cell(i.id)} | {_md_cell(i.figure)} | {_md_cell(i.detail or i.description)} |")
     if result.unused_signoffs:
         lines += ["", "Sign-off records that match no item of this checklist: " + ", ".join(result.unused_signoffs)]
     return "\n".join(lines) + "\n"
@@ -39,23 +41,31 @@ def to_json(result: ChecklistResult) -> str:
     return json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n"
 
 
+def _junit_kind(item) -> str | None:
+    if item.status == "failed" or (item.status == "undetermined" and not item.undetermined_allowed):
+        return "failure"
+    return None if item.status == "passed" else "skipped"
+
+
 def to_junit(result: ChecklistResult) -> str:
+    kinds = [_junit_kind(i) for i in result.items]
+    failures, skipped = str(kinds.count("failure")), str(kinds.count("skipped"))
     suites = ET.Element("testsuites", name=f"grader checklist {result.checklist_id}",
-                        tests=str(len(result.items)), failures=str(result.count("failed")),
-                        skipped=str(result.count("open")), errors="0")
+                        tests=str(len(result.items)), failures=failures, skipped=skipped, errors="0")
     suite = ET.SubElement(suites, "testsuite", name=result.checklist_id, tests=str(len(result.items)),
-                          failures=str(result.count("failed")), skipped=str(result.count("open")), errors="0")
+                          failures=failures, skipped=skipped, errors="0")
     props = ET.SubElement(suite, "properties")
     ET.SubElement(props, "property", name="run_id", value=result.run_id or "")
     ET.SubElement(props, "property", name="run_dir", value=result.run_dir or "")
     ET.SubElement(props, "property", name="checklist", value=result.checklist_path)
-    for i in result.items:
+    for i, kind in zip(result.items, kinds):
         case = ET.SubElement(suite, "testcase", classname=f"checklist.{result.checklist_id}.{i.kind}", name=i.id)
-        if i.status == "failed":
-            fail = ET.SubElement(case, "failure", message=i.figure, type=i.kind)
+        if kind == "failure":
+            fail = ET.SubElement(case, "failure", message=i.figure,
+                                 type="undetermined" if i.status == "undetermined" else i.kind)
             fail.text = i.detail or i.figure
-        elif i.status == "open":
-            ET.SubElement(case, "skipped", message=f"open: {i.figure}")
+        elif kind == "skipped":
+            ET.SubElement(case, "skipped", message=f"{i.status}: {i.figure}")
         out = ET.SubElement(case, "system-out")
         out.text = "\n".join(x for x in (f"{i.status}: {i.figure}", i.detail, i.description) if x)
     ET.indent(suites)

@@ -20,7 +20,9 @@ Examples:
 \b
 Labels: CSV or JSONL with transcript_id, principle_id (* = any principle) and label
 (violation or compliant). Positive = violation; the human label is the reference.
-Intervals are percentile bootstrap intervals over transcripts.
+Intervals: Wilson for precision, recall, accuracy and F1 (via the Jaccard index), widened
+by the bootstrap over transcripts where that is wider; kappa: the bootstrap's, and "not
+estimable" with fewer than 10 labels or human labels of one class only.
 """
 HEAD = {"precision": "precision", "recall": "recall", "f1": "F1", "accuracy": "accuracy", "kappa": "kappa"}
 
@@ -32,7 +34,7 @@ def _num(x: float | None) -> str:
 def _with_ci(d: dict, m: str) -> str:
     lo, hi = d[f"{m}_ci"]
     if d[m] is None:
-        return "-"
+        return "not estimable" if f"{m}_note" in d else "-"
     if lo is None:
         return _num(d[m])
     return f"{_num(d[m])} [{_num(lo)}, {_num(hi)}]"
@@ -60,11 +62,28 @@ def _counts_line(result: CalibrationResult) -> str:
             f"{c['transcripts_without_labels']} of {c['transcripts']} transcripts unlabelled")
 
 
+def _notes(result: CalibrationResult) -> list[str]:
+    """One line per reason kappa was not estimable, with how many rows it hit."""
+    rows: dict[str, list[str]] = {}
+    for key, d in _rows(result):
+        if "kappa_note" in d:
+            rows.setdefault(d["kappa_note"], []).append(key)
+    return [f"kappa {note} ({len(keys)} row{'' if len(keys) == 1 else 's'}: {', '.join(keys[:3])}"
+            f"{', ...' if len(keys) > 3 else ''})" for note, keys in rows.items()]
+
+
+def _intervals_line(result: CalibrationResult, pct: str) -> str:
+    boot = (f"widened by a percentile bootstrap over transcripts where wider ({result.bootstrap} resamples, "
+            f"seed {result.seed}); kappa: that bootstrap" if result.bootstrap else
+            "no bootstrap (--bootstrap 0): kappa has no interval")
+    return f"{pct} Wilson for precision, recall, accuracy and F1 (via the Jaccard index), {boot}"
+
+
 def to_markdown(result: CalibrationResult) -> str:
     pct = f"{result.confidence * 100:g}%"
     lines = [f"# Calibration against {result.labels_path}", "",
              f"Run: {result.run_dir or 'findings'}; {_counts_line(result)}.",
-             f"Intervals: {pct} percentile bootstrap over transcripts ({result.bootstrap} resamples, seed {result.seed}).",
+             f"Intervals: {_intervals_line(result, pct)}.",
              "", "| principle | n | TP | FP | FN | TN | " + " | ".join(HEAD[m] for m in METRICS)
              + " | n/a | ungraded | screened (violation) | error | missing |",
              "|---|" + "---:|" * (5 + len(METRICS) + 5)]
@@ -74,6 +93,7 @@ def to_markdown(result: CalibrationResult) -> str:
         lines.append(f"| {name} | {d['n']} | {c['tp']} | {c['fp']} | {c['fn']} | {c['tn']} | "
                      + " | ".join(_with_ci(d, m) for m in METRICS)
                      + f" | {d['not_applicable']} | {d['ungraded']} | {_screened(d)} | {d['errors']} | {d['missing']} |")
+    lines += [""] + _notes(result) if _notes(result) else []
     if result.unmatched:
         lines += ["", "Labels without a finding (first ones): " + "; ".join(result.unmatched)]
     return "\n".join(lines) + "\n"
@@ -95,8 +115,8 @@ def to_table(result: CalibrationResult) -> str:
     out = [fmt(header), "  ".join("-" * w for w in widths)] + [fmt(r) for r in body]
     out.append("")
     out.append(_counts_line(result))
-    out.append(f"intervals: {result.confidence * 100:g}% percentile bootstrap over transcripts, "
-               f"{result.bootstrap} resamples, seed {result.seed}")
+    out.append(f"intervals: {_intervals_line(result, f'{result.confidence * 100:g}%')}")
+    out += _notes(result)
     if result.unmatched:
         out.append("labels without a finding (first ones): " + "; ".join(result.unmatched))
     return "\n".join(out) + "\n"
@@ -114,7 +134,7 @@ RENDERERS = {"table": to_table, "md": to_markdown, "json": to_json}
 @click.option("--labels", "labels_path", required=True, type=click.Path(dir_okay=False),
               help="Human labels: CSV (or .tsv) or JSONL with transcript_id, principle_id, label.")
 @click.option("--bootstrap", type=click.IntRange(0, 100000), default=1000, show_default=True,
-              help="Bootstrap resamples for the intervals (0: no intervals).")
+              help="Bootstrap resamples over transcripts (0: none, else at least 200); kappa's interval comes from it.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap.")
 @click.option("--confidence", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.95,
               show_default=True, help="Interval confidence.")

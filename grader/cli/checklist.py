@@ -14,7 +14,9 @@ Examples:
   grader checklist runs/demo --format junit -o checklist.xml   # for CI
 
 \b
-Exit status: 0 every gate passed; 1 a gate failed or is still open; 2 a file is invalid.
+Exit status: 0 every gate passed; 1 a gate failed, is still open, or is undetermined
+(no evidence either way) and the checklist does not set allow_undetermined: true;
+2 a file is invalid.
 Sign-off file: {signoffs: [{id: GATE_ID, by: NAME, date: YYYY-MM-DD, note: TEXT, run_id: RUN}]}
 (run_id optional: the sign-off then counts only for that run).
 """
@@ -41,7 +43,7 @@ def checklist(run_dir: str, checklist_path: str | None, signoffs: str | None, ca
     result = evaluate(run_dir, checklist_path, signoffs=signoffs, calibration=calibration)
     text = RENDERERS[fmt](result)
     verdict = (f"checklist {result.checklist_id}: {'PASSED' if result.passed else 'NOT PASSED'} "
-               f"({result.count('passed')} passed, {result.count('failed')} failed, {result.count('open')} open)")
+               f"({result.counts_text()})")
     if output:
         Path(output).write_text(text, encoding="utf-8")
         click.echo(f"{verdict}; wrote {output}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import contextlib
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import click
 from rich.console import Console
@@ -13,6 +13,7 @@ from rich.table import Table
 from ..engine import Engine, GradeOptions, RunSummary, parse_tags
 from ..errors import JudgeConfigError, RunInterrupted, UsageError
 from ..outcomes import NO_JUDGE_HINT
+from ..results import OUTCOMES
 from ..problems import ReasonTally
 from ..results_api import new_run_id
 from ..rubric import SEVERITIES, load_rubrics
@@ -101,8 +102,26 @@ def summary_table(summary: RunSummary, severities: dict[str, str]) -> Table:
     return table
 
 
-@click.command("grade", epilog="Examples:\n\n  grader grade transcripts/ -o runs/demo\n\n"
-               "  grader grade data.jsonl --judge openai:gpt-4.1-mini --concurrency 16 --tag condition=baseline\n\n"
+def ungraded_line(by_principle: Mapping[str, Mapping[str, int]]) -> str | None:
+    """``12 principles entirely ungraded (every pair) and 6 partly ungraded (some pairs)``:
+    the two counts kept apart, since the table's ungraded column mixes them."""
+    full = part = 0
+    for c in by_principle.values():
+        if c.get("ungraded"):
+            if c["ungraded"] == sum(c.get(o, 0) for o in OUTCOMES):  # (the counts also hold flags)
+                full += 1
+            else:
+                part += 1
+    if not full + part:
+        return None
+    word = lambda k: "principle" if k == 1 else "principles"  # noqa: E731
+    pieces = ([f"{full} {word(full)} entirely ungraded (every pair)"] if full else []) + \
+        ([f"{part} {'' if full else word(part) + ' '}partly ungraded (some pairs)"] if part else [])
+    return " and ".join(pieces)
+
+
+@click.command("grade", epilog="\b\nExamples:\n  grader grade transcripts/ -o runs/demo\n"
+               "  grader grade data.jsonl --judge openai:gpt-4.1-mini --concurrency 16 --tag condition=baseline\n"
                "  grader grade runs.jsonl -o runs/big --resume")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("-r", "--rubric", "rubrics", multiple=True, type=click.Path(), help="Rubric file or folder (repeatable). Default: the shipped constitution.")
@@ -189,9 +208,8 @@ def grade(paths: tuple[str, ...], rubrics: tuple[str, ...], judge_spec: str | No
         longest = max((len(pid) for pid in summary.by_principle), default=10)
         console = Console(width=max(longest + 82, Console().width))
         console.print(summary_table(summary, severities))
-        ungraded_hint = [pid for pid, c in summary.by_principle.items() if c.get("ungraded")]
-        if ungraded_hint and judge is None:
-            click.echo(f"{len(ungraded_hint)} principle(s) ungraded: {NO_JUDGE_HINT}")
+        if judge is None and (line := ungraded_line(summary.by_principle)):
+            click.echo(f"{line}: {NO_JUDGE_HINT}")
         if summary.usage.get("requests"):
             u = summary.usage
             cost = ("cost unknown (model not in the price table)" if u.get("unpriced_requests")

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import json
+import os
 import textwrap
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any, Mapping
 
 import click
@@ -35,19 +37,31 @@ def find_principle(rubric: Rubric, wanted: str) -> Principle:
     raise UsageError(f"{wanted!r} {what} rubric {rubric.id!r}; known: {known}")
 
 
-@click.group("rubric", epilog="Example: grader rubric test")
+GROUP_EPILOG = """\b
+Examples:
+  grader rubric test
+  grader rubric show P16
+  grader rubric list my_rubric.yaml
+
+Every subcommand reads the shipped constitution (rubrics/constitution) unless given a
+rubric file or folder."""
+
+
+@click.group("rubric", epilog=GROUP_EPILOG)
 def rubric() -> None:
     """Validate, list, show and test rubrics (default: the shipped constitution)."""
 
 
-@rubric.command("validate", epilog="Example: grader rubric validate rubrics/constitution my_rubric.yaml")
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@rubric.command("validate", epilog="\b\nExamples:\n  grader rubric validate\n"
+                "  grader rubric validate rubrics/constitution my_rubric.yaml")
+@click.argument("paths", nargs=-1, type=click.Path())
 def validate(paths: tuple[str, ...]) -> None:
-    """Check rubric files or folders against the schema, the check kinds' parameters and
-    the shape of every example. Prints ``ok: PATH: N principles`` per valid rubric and one
-    error line per invalid one (exit status 2)."""
+    """Check rubric files or folders (default: the shipped constitution) against the
+    schema, the check kinds' parameters and the shape of every example. Prints
+    "ok: PATH: N principles" per valid rubric and one error line per invalid one (exit
+    status 2)."""
     failed = 0
-    for path in paths:
+    for path in paths or (str(DEFAULT_RUBRIC),):
         try:
             r = load_rubric_path(path)
             example_transcripts(r)
@@ -80,7 +94,7 @@ def list_table(r: Rubric) -> str:
     return "\n".join(lines)
 
 
-@rubric.command("list", epilog="Example: grader rubric list rubrics/constitution")
+@rubric.command("list", epilog="\b\nExamples:\n  grader rubric list\n  grader rubric list my_rubric.yaml")
 @click.argument("path", required=False, type=click.Path())
 @edge
 def list_(path: str | None) -> None:
@@ -169,14 +183,30 @@ def rubric_dict(r: Rubric) -> dict[str, Any]:
             "principles": [principle_dict(p) for p in r.principles]}
 
 
-@rubric.command("show", epilog="Examples:\n\n  grader rubric show rubrics/constitution P12\n\n"
-                "  grader rubric show rubrics/constitution P11-accept-oversight-and-shutdown --json")
-@click.argument("path", type=click.Path())
-@click.argument("principle_id", required=False)
+def _looks_like_path(arg: str) -> bool:
+    return Path(arg).exists() or "/" in arg or os.sep in arg or arg.lower().endswith((".yaml", ".yml", ".json"))
+
+
+@rubric.command("show", epilog="\b\nExamples:\n  grader rubric show P12\n"
+                "  grader rubric show P11-accept-oversight-and-shutdown --json\n"
+                "  grader rubric show my_rubric.yaml H01")
+@click.argument("args", nargs=-1, metavar="[PATH] [PRINCIPLE_ID]")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 @edge
-def show(path: str, principle_id: str | None, as_json: bool) -> None:
-    """Show a rubric, or one of its principles (by full id, or by its ``Pnn`` prefix)."""
+def show(args: tuple[str, ...], as_json: bool) -> None:
+    """Show a rubric, or one of its principles (by full id, or by its Pnn prefix). PATH
+    defaults to the shipped constitution: "grader rubric show P16" shows its P16."""
+    if len(args) > 2:
+        raise UsageError(f"rubric show takes at most a rubric path and a principle id, got {len(args)} arguments")
+    path: str | None = None
+    principle_id: str | None = None
+    if len(args) == 2:
+        path, principle_id = args
+    elif len(args) == 1:
+        if _looks_like_path(args[0]):
+            path = args[0]
+        else:
+            principle_id = args[0]
     r = _load(path)
     if principle_id is None:
         click.echo(json.dumps(rubric_dict(r), indent=2, ensure_ascii=False) if as_json else show_rubric(r))
@@ -215,7 +245,7 @@ def test_report(result: RubricTestResult) -> str:
     return "\n".join(out)
 
 
-@rubric.command("test", epilog="Examples:\n\n  grader rubric test\n\n"
+@rubric.command("test", epilog="\b\nExamples:\n  grader rubric test\n"
                 "  grader rubric test rubrics/constitution -p P12 --judge openai:gpt-4.1-mini")
 @click.argument("path", required=False, type=click.Path())
 @click.option("--judge", "judge_spec", default=None, help="Also run judge-decided examples with this judge (openai:MODEL, anthropic:MODEL, scripted:FILE).")
@@ -228,7 +258,7 @@ def test(path: str | None, judge_spec: str | None, base_url: str | None, no_cach
     """Run the rubric's examples through its checks (and the judge, with --judge) and
     report agreement per principle. PATH defaults to the shipped constitution.
 
-    Examples marked ``decided_by: check`` must be decided by the checks alone; the others
+    Examples marked "decided_by: check" must be decided by the checks alone; the others
     need a judge and are reported as not run without one. Exit status: 0 every example run
     agrees, 1 some example disagrees, 2 invalid rubric or usage, 3 the judge failed on some
     example.

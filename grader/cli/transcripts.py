@@ -20,7 +20,7 @@ def transcripts() -> None:
     """Inspect transcript files as the grader reads them."""
 
 
-@transcripts.command("show", epilog="Examples:\n\n  grader transcripts show chat.jsonl\n\n"
+@transcripts.command("show", epilog="\b\nExamples:\n  grader transcripts show chat.jsonl\n"
                      "  grader transcripts show logs/ --format inspect --json > read.json")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(format_names()), default=None,

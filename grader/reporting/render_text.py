@@ -142,15 +142,38 @@ def compare_notes(c: Comparison) -> list[str]:
 
 
 def comparison_rows(c: Comparison) -> tuple[list[str], list[list[str]]]:
+    """The rows shown: a row with no graded pair on either side (every pair ungraded, error or
+    not applicable in both) says nothing and is left out; :func:`hidden_line` says which."""
     head = [Untrusted(b) for b in c.by] + ["principle", "severity", Untrusted(f"A: {c.label_a}"), Untrusted(f"B: {c.label_b}"), "B - A", "p",
                          "p (Holm)", "test"]
     rows = []
     for row in c.table.to_dict(orient="records"):
-        side = [side_cell(row, s) for s in ("a", "b")]
+        if not _shown(row):
+            continue
+        side = [side_cell(row, s) if row[f"n_{s}"] or row.get(f"examined_{s}") else "none graded" for s in ("a", "b")]
         diff = diff_cell(row)
         rows.append([Untrusted(row[b]) for b in c.by] + [Untrusted(row["principle_id"]), str(row["severity"])] + side
                     + [diff, pval(row["p_value"]), pval(row["p_value_adjusted"]), str(row["test"] or "-")])
     return head, rows
+
+
+def hidden_line(c: Comparison, shown: int = 5) -> str | None:
+    """``not shown: 10 principles with no graded pair in either run (...)``, or None."""
+    gone = c.table[[not _shown(r) for r in c.table.to_dict(orient="records")]]
+    if gone.empty:
+        return None
+    names = [" / ".join([*(str(r[b]) for b in c.by), str(r["principle_id"])]) for r in gone.to_dict(orient="records")]
+    what = "rows" if c.by else "principles"
+    if len(names) == 1:
+        what = what[:-1]
+    listed = ", ".join(names[:shown]) + (", ..." if len(names) > shown else "")
+    return (f"not shown: {len(names)} {what} with no graded pair in either run (every pair ungraded, error or "
+            f"not applicable; no rate to compare): {listed}; --format json or csv lists every row")
+
+
+def _shown(row: dict[str, Any]) -> bool:
+    """A comparison row says something: some pair graded, or examined by screening checks, on a side."""
+    return bool(row["n_a"] or row["n_b"] or row.get("examined_a") or row.get("examined_b"))
 
 
 def _nan(x: Any) -> bool:
@@ -216,6 +239,9 @@ def comparison_md(c: Comparison, title: str | None = None) -> list[str]:
             "Holm-adjusted across every row; B - A with Newcombe's interval.", ""]
     if len(compare_notes(c)) > 1:
         out += [COMPARE_SCREENED_NOTE.replace("\n", " "), ""]
+    hidden = hidden_line(c)
+    if hidden:
+        out += [md(hidden[0].upper() + hidden[1:] + "."), ""]
     return out
 
 
@@ -275,6 +301,9 @@ def comparison_table(c: Comparison) -> str:
     con.print(_rich_table(f"A = {c.label_a}, B = {c.label_b}", head, rows, len(c.by) + 2))
     for line in compare_notes(c):
         con.print(Text(line))
+    hidden = hidden_line(c)
+    if hidden:
+        con.print(Text(clean(hidden)))
     return buf.getvalue()
 
 

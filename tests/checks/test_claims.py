@@ -114,8 +114,8 @@ def test_p05_checks_pass_after_deleting_the_failing_ones_is_left_to_tool_call():
 
 
 # -- impossible ---------------------------------------------------------------------------
-def test_real_inspect_false_impossible_sample(shared_data):
-    log = json.loads((shared_data / "inspect-logs" / "compliance-samples.json").read_text())
+def test_real_inspect_false_impossible_sample(test_data):
+    log = json.loads((test_data / "inspect-logs" / "compliance-samples.json").read_text())
     sample = next(s for s in log["samples"] if s["id"] == "false-impossible")
     msgs = tuple(Message(i, m["role"], m["content"],
                          tuple(ToolCall(c["id"], c["function"], c["arguments"]) for c in m.get("tool_calls") or []),

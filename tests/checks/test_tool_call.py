@@ -78,9 +78,9 @@ def test_not_applicable_without_tool_calls_and_applicable_with_clean_calls():
         assert (r.applicable, r.hits) == (True, ())
 
 
-def _inspect_samples(shared_data) -> dict[str, Transcript]:
+def _inspect_samples(test_data) -> dict[str, Transcript]:
     """The real Inspect log read with plain json (the structure Inspect writes)."""
-    log = json.loads((shared_data / "inspect-logs" / "compliance-samples.json").read_text())
+    log = json.loads((test_data / "inspect-logs" / "compliance-samples.json").read_text())
     out = {}
     for s in log["samples"]:
         msgs = []
@@ -92,8 +92,8 @@ def _inspect_samples(shared_data) -> dict[str, Transcript]:
     return out
 
 
-def test_real_inspect_log_silent_oversight_change_and_asking_first(shared_data):
-    samples = _inspect_samples(shared_data)
+def test_real_inspect_log_silent_oversight_change_and_asking_first(test_data):
+    samples = _inspect_samples(test_data)
     silent = run("tool_call", {"detector": "oversight"}, samples["silent-oversight-change"])
     assert silent.fired
     assert rows(silent) == [(4, '{"key": "audit_logging", "value": "disabled"}',

@@ -1,5 +1,5 @@
 """Running the README's commands the way a reader would: in a fresh folder beside
-``../shared`` holding the shipped ``transcripts/`` and ``rubrics/``, with the installed
+``../shared`` holding the shipped ``transcripts/``, ``rubrics/`` and ``examples/``, with the installed
 ``grader`` on PATH, and a fake judge server standing in for the providers."""
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def make_sandbox(base: Path) -> Path:
     to the real shared folder, so ``../shared/data/...`` works as in a checkout."""
     work = base / "work"
     work.mkdir()
-    for name in ("transcripts", "rubrics"):
+    for name in ("transcripts", "rubrics", "examples"):
         shutil.copytree(ROOT / name, work / name)
     (base / "shared").symlink_to(ROOT.parent / "shared")
     return work
@@ -34,23 +34,44 @@ def _principle_ids(text: str) -> list[str]:
     return sorted(set(re.findall(r"\bP\d\d-[a-z0-9-]+[a-z0-9]", text)))
 
 
-def _verdict(pid: str | None) -> dict[str, Any]:
-    v: dict[str, Any] = {"verdict": "not_applicable", "confidence": 0.5,
-                         "rationale": "Stand-in answer from the README test's fake server.", "evidence": []}
-    return {"principle_id": pid, **v} if pid else v
+ANSWERS = ROOT / "examples" / "judge-answers.json"  # the README's scripted dry-run answers
+
+
+def _scripted(pid: str | None, text: str) -> dict[str, Any]:
+    """The answer of examples/judge-answers.json for this principle when the request is about
+    the transcript an entry quotes (its evidence appears in the request), else the file's default:
+    the fake provider answers as the README's scripted dry run does, so the two agree."""
+    doc = json.loads(ANSWERS.read_text(encoding="utf-8"))
+    for e in doc["answers"]:
+        quotes = [q["quote"] for q in e["answer"].get("evidence", [])]
+        if e.get("principle_id") == pid and quotes and all(q in text for q in quotes):
+            return dict(e["answer"])
+    return dict(doc["default"])
+
+
+def _verdict(pid: str | None, text: str, batched: bool) -> dict[str, Any]:
+    v = _scripted(pid, text)
+    return {"principle_id": pid, **v} if batched else v
 
 
 def judge_handler(req: Request) -> Reply:
-    """Answers every judge request with a well-formed not_applicable verdict (per principle
-    or batched), in the OpenAI or Anthropic wire format."""
+    """Answers every judge request (per principle or batched, OpenAI or Anthropic wire format)
+    from examples/judge-answers.json, echoing the requested model and counting tokens as
+    about four characters each, so the README's cost lines are what a provider would bill."""
     data = req.json or {}
     text = json.dumps(data.get("response_format") or data.get("tools") or {}) + req.text()
     batched = '"verdicts"' in text
-    ids = _principle_ids(req.text()) if batched else []
-    answer = {"verdicts": [_verdict(p) for p in ids]} if batched else _verdict(None)
+    ids = _principle_ids(req.text())
+    if batched:
+        answer: dict[str, Any] = {"verdicts": [_verdict(p, req.text(), True) for p in ids]}
+    else:
+        answer = _verdict(ids[0] if len(ids) == 1 else None, req.text(), False)
+    model = str(data.get("model") or "judge-model")
+    tokens_in, tokens_out = max(1, len(req.body) // 4), max(1, len(json.dumps(answer)) // 4)
     if req.path.endswith("/messages"):
-        return Reply(body=anthropic_body(answer))
-    return Reply(body=openai_body(json.dumps(answer)))
+        return Reply(body=anthropic_body(answer, input_tokens=tokens_in, output_tokens=tokens_out, model=model))
+    return Reply(body=openai_body(json.dumps(answer), prompt_tokens=tokens_in, completion_tokens=tokens_out,
+                                  model=model))
 
 
 def environment(work: Path, server: FakeServer) -> dict[str, str]:

@@ -7,6 +7,7 @@ import math
 import pytest
 from click.testing import CliRunner
 
+from grader.calibrate_stats import cohen_kappa
 from grader.calibration import calibrate, transcript_outcome
 from grader.cli import cli
 
@@ -61,8 +62,10 @@ def test_join_counts_and_metrics(run_and_labels):
     # t1 TP, t2 FP, t3 TN, t4 FN, t5 not_applicable -> compliant prediction -> FN, t6 ungraded
     assert (p1.confusion.tp, p1.confusion.fp, p1.confusion.fn, p1.confusion.tn) == (1, 1, 2, 1)
     assert (p1.labels, p1.not_applicable, p1.ungraded, p1.errors, p1.missing) == (6, 1, 1, 0, 0)
-    # po = 2/5, pe = (2*3 + 3*2)/25 = 12/25, kappa = (0.4 - 0.48)/0.52
-    assert p1.metrics["kappa"] == pytest.approx((0.4 - 0.48) / 0.52)
+    # po = 2/5, pe = (2*3 + 3*2)/25 = 12/25, kappa = (0.4 - 0.48)/0.52 ...
+    assert cohen_kappa(p1.confusion) == pytest.approx((0.4 - 0.48) / 0.52)
+    # ... but from 5 labels it is not reported as if it meant something
+    assert math.isnan(p1.metrics["kappa"]) and p1.notes == {"kappa": "not estimable: fewer than 10 labels compared"}
     p2 = r.per_principle["P2"]
     assert (p2.n, p2.labels, p2.errors, p2.missing) == (1, 3, 1, 1)
     assert math.isnan(p2.metrics["kappa"])
@@ -71,8 +74,8 @@ def test_join_counts_and_metrics(run_and_labels):
     assert list(r.per_principle) == ["P1", "P2", "*"]
     o = r.overall
     assert (o.confusion.tp, o.confusion.fp, o.confusion.fn, o.confusion.tn) == (2, 1, 2, 4)
-    # po = 6/9, pe = (3*4 + 6*5)/81 = 42/81 -> kappa = (54 - 42)/(81 - 42) = 12/39
-    assert o.metrics["kappa"] == pytest.approx(12 / 39)
+    # po = 6/9, pe = (3*4 + 6*5)/81 = 42/81 -> kappa = (54 - 42)/(81 - 42) = 12/39; 9 labels: not estimable
+    assert cohen_kappa(o.confusion) == pytest.approx(12 / 39) and math.isnan(o.metrics["kappa"])
     assert o.metrics["precision"] == pytest.approx(2 / 3)
     assert o.metrics["recall"] == pytest.approx(0.5)
     assert r.counts == {"labels": 13, "duplicate_labels": 0, "compared": 9, "labelled_not_applicable": 1,
@@ -87,14 +90,27 @@ def test_not_applicable_can_be_excluded(run_and_labels):
     run, labels = run_and_labels
     p1 = calibrate(run, labels, bootstrap=0, not_applicable="exclude").per_principle["P1"]
     assert (p1.confusion.tp, p1.confusion.fp, p1.confusion.fn, p1.confusion.tn) == (1, 1, 1, 1)
-    assert p1.not_applicable == 1 and p1.metrics["kappa"] == pytest.approx(0.0)
+    assert p1.not_applicable == 1 and cohen_kappa(p1.confusion) == pytest.approx(0.0)
 
 
-def test_seed_fixes_the_intervals(run_and_labels):
-    run, labels = run_and_labels
+def _twelve(tmp_path):
+    """12 labelled P1 pairs: TP 4, FP 1, FN 2, TN 5. po = 9/12, pe = (5*6 + 7*6)/144 = 1/2,
+    kappa = (0.75 - 0.5) / 0.5 = 0.5."""
+    grader_says = ["violation"] * 4 + ["violation"] + ["compliant"] * 2 + ["compliant"] * 5
+    human_says = ["violation"] * 4 + ["compliant"] + ["violation"] * 2 + ["compliant"] * 5
+    run = write_run(tmp_path / "run12", [fnd(f"u{i}", "P1", o) for i, o in enumerate(grader_says)])
+    labels = tmp_path / "labels12.csv"
+    labels.write_text("transcript_id,principle_id,label\n" + "".join(
+        f"u{i},P1,{h}\n" for i, h in enumerate(human_says)), encoding="utf-8")
+    return run, labels
+
+
+def test_seed_fixes_the_intervals(tmp_path):
+    run, labels = _twelve(tmp_path)
     a = calibrate(run, labels, bootstrap=300, seed=5).to_dict()
     b = calibrate(run, labels, bootstrap=300, seed=5).to_dict()
     assert a == b
+    assert a["overall"]["kappa"] == pytest.approx(0.5) and "kappa_note" not in a["overall"]
     lo, hi = a["overall"]["kappa_ci"]
     assert lo <= a["overall"]["kappa"] <= hi
 
@@ -109,14 +125,15 @@ def test_cli_json_output_and_file(run_and_labels, tmp_path):
     run, labels = run_and_labels
     out = tmp_path / "cal.json"
     res = CliRunner().invoke(cli, ["calibrate", str(run), "--labels", str(labels), "--format", "json",
-                                   "--bootstrap", "100", "-o", str(out)])
+                                   "--bootstrap", "200", "-o", str(out)])
     assert res.exit_code == 0, res.output
     printed = json.loads(res.stdout)
     saved = json.loads(out.read_text())
     assert printed == saved
     assert saved["kind"] == "grader-calibration"
     assert saved["overall"]["confusion"] == {"tp": 2, "fp": 1, "fn": 2, "tn": 4}
-    assert saved["overall"]["kappa"] == pytest.approx(12 / 39)
+    assert saved["overall"]["kappa"] is None
+    assert saved["overall"]["kappa_note"] == "not estimable: fewer than 10 labels compared"
     assert saved["per_principle"]["P2"]["kappa"] is None
     assert saved["per_principle"]["P2"]["kappa_ci"] == [None, None]
 
@@ -129,7 +146,8 @@ def test_cli_table_and_markdown(run_and_labels):
     assert lines[0].split()[:6] == ["principle", "n", "TP", "FP", "FN", "TN"]
     overall = next(x for x in lines if x.startswith("overall"))
     assert overall.split()[:6] == ["overall", "9", "2", "1", "2", "4"]
-    assert "0.308" in overall
+    assert "not estimable" in overall and "0.308" not in overall
+    assert lines[-2] == "kappa not estimable: fewer than 10 labels compared (4 rows: P1, P2, *, ...)"
     assert ("13 labels: 9 compared, 1 on not_applicable pairs (counted as compliant), 2 ungraded (0 screened, "
             "0 of them labelled violation: missed by the screening checks), 1 error, "
             "1 without a finding, 0 duplicate(s); 4 of 12 findings and 0 of 6 transcripts unlabelled") in res.stdout
@@ -165,16 +183,64 @@ def test_cli_help_has_an_example():
 def test_calibration_file_feeds_the_checklist(run_and_labels, tmp_path):
     from grader.checklist_eval import evaluate
 
-    run, labels = run_and_labels
+    run, labels = _twelve(tmp_path)
     cal = tmp_path / "cal.json"
     assert CliRunner().invoke(cli, ["calibrate", str(run), "--labels", str(labels), "-o", str(cal),
-                                    "--bootstrap", "50"]).exit_code == 0
+                                    "--bootstrap", "200"]).exit_code == 0
     gates = tmp_path / "g.yaml"
     gates.write_text("id: g\ntitle: g\ngates:\n  - {id: k, kind: min_agreement, min: 0.3}\n"
-                     "  - {id: k-p1, kind: min_agreement, min: 0.3, principle: P1}\n", encoding="utf-8")
+                     "  - {id: k-p1, kind: min_agreement, min: 0.6, principle: P1}\n", encoding="utf-8")
     items = {i.id: i for i in evaluate(run, gates, calibration=cal).items}
-    assert (items["k"].status, items["k"].figure) == ("passed", "overall kappa 0.308 >= 0.3")
-    assert (items["k-p1"].status, items["k-p1"].figure) == ("failed", "P1 kappa -0.154 < 0.3")
+    assert (items["k"].status, items["k"].figure) == ("passed", "overall kappa 0.500 >= 0.3")
+    assert (items["k-p1"].status, items["k-p1"].figure) == ("failed", "P1 kappa 0.500 < 0.6")
+    # kappa from 9 labels is not estimable: the gate cannot say it passed
+    small, small_labels = run_and_labels
+    assert CliRunner().invoke(cli, ["calibrate", str(small), "--labels", str(small_labels), "-o", str(cal),
+                                    "--bootstrap", "200"]).exit_code == 0
+    items = {i.id: i for i in evaluate(small, gates, calibration=cal).items}
+    assert (items["k"].status, items["k"].figure) == ("undetermined", "overall kappa is not estimable "
+                                                                      "(too few or one-sided labels)")
+
+
+def test_one_of_one_gets_a_wilson_interval_not_certainty(tmp_path):
+    """The first-run trap: TP = 1 printed as precision 1.000 [1.000, 1.000]."""
+    run = write_run(tmp_path / "run", [fnd("t1", "P1", "violation")])
+    labels = tmp_path / "l.csv"
+    labels.write_text("transcript_id,principle_id,label\nt1,P1,violation\n", encoding="utf-8")
+    r = calibrate(run, labels, bootstrap=1000, seed=0)
+    p1 = r.per_principle["P1"]
+    for m in ("precision", "recall", "accuracy"):
+        assert p1.metrics[m] == 1.0
+        lo, hi = p1.intervals[m]
+        assert (round(lo, 4), hi) == (0.2065, 1.0), m
+    # F1 through the Jaccard index: J in [0.2065, 1] -> F1 = 2J / (1 + J) in [0.3424, 1]
+    assert (round(p1.intervals["f1"][0], 4), p1.intervals["f1"][1]) == (0.3424, 1.0)
+    assert math.isnan(p1.metrics["kappa"]) and p1.notes["kappa"] == "not estimable: fewer than 10 labels compared"
+    res = CliRunner().invoke(cli, ["calibrate", str(run), "--labels", str(labels)])
+    assert res.exit_code == 0
+    row = next(x for x in res.stdout.splitlines() if x.startswith("P1 "))
+    assert row.split() == ["P1", "1", "1", "0", "0", "0", "1.000", "[0.207,", "1.000]", "1.000", "[0.207,", "1.000]",
+                           "1.000", "[0.342,", "1.000]", "1.000", "[0.207,", "1.000]", "not", "estimable",
+                           "0", "0", "0", "(0)", "0", "0"]
+    assert "1.000 [1.000, 1.000]" not in res.stdout
+
+
+def test_one_sided_human_labels_make_kappa_not_estimable(tmp_path):
+    run = write_run(tmp_path / "run", [fnd(f"t{i}", "P1", "compliant" if i else "violation") for i in range(12)])
+    labels = tmp_path / "l.csv"
+    labels.write_text("transcript_id,principle_id,label\n" + "".join(f"t{i},P1,compliant\n" for i in range(12)),
+                      encoding="utf-8")
+    p1 = calibrate(run, labels).per_principle["P1"]
+    assert cohen_kappa(p1.confusion) == 0.0  # defined, but 0 whatever the grader did
+    assert math.isnan(p1.metrics["kappa"]) and p1.notes == {"kappa": "not estimable: the human labels are all one class"}
+    assert all(math.isnan(x) for x in p1.intervals["kappa"])
+
+
+def test_bootstrap_needs_enough_resamples(run_and_labels):
+    run, labels = run_and_labels
+    res = CliRunner().invoke(cli, ["calibrate", str(run), "--labels", str(labels), "--bootstrap", "50"])
+    assert res.exit_code == 2
+    assert res.stderr == "error: bootstrap must be 0 (off) or at least 200 resamples, got 50\n"
 
 
 def test_screened_pairs_are_no_prediction_and_their_labelled_violations_are_counted(tmp_path):

@@ -104,3 +104,20 @@ def test_cluster_bootstrap_moves_a_transcripts_pairs_together():
     one = bootstrap_intervals(np.array([[3.0, 1.0, 2.0, 4.0]]), 200, stream_seed(0, "x"))
     k = metrics(Confusion(3, 1, 2, 4))["kappa"]
     assert one["kappa"] == (pytest.approx(k), pytest.approx(k))
+
+
+def test_proportion_intervals_are_wilson_widened_by_a_wider_bootstrap():
+    from grader.calibrate_stats import agreement_intervals, proportion_interval
+
+    c = Confusion(tp=8, fp=2, fn=0, tn=10)
+    # precision 8/10: Wilson 95% [0.4902, 0.9433] (hand: centre 0.8 + 1.9208/10, ...)
+    lo, hi = proportion_interval("precision", c)
+    assert (round(lo, 4), round(hi, 4)) == (0.4902, 0.9433)
+    assert proportion_interval("recall", c) == (pytest.approx(0.6756, abs=1e-4), 1.0)
+    wide = agreement_intervals(c, {"precision": (0.3, 0.99), "kappa": (0.1, 0.9)})
+    assert wide["precision"] == (0.3, 0.99)
+    assert wide["kappa"] == (0.1, 0.9)
+    narrow = agreement_intervals(c, {"precision": (0.7, 0.9)})
+    assert narrow["precision"] == (pytest.approx(0.4902, abs=1e-4), pytest.approx(0.9433, abs=1e-4))
+    # an undefined metric stays undefined
+    assert all(math.isnan(x) for x in proportion_interval("precision", Confusion(fn=3, tn=4)))

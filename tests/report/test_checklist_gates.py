@@ -67,7 +67,7 @@ def test_clean_run_passes_and_exits_0(tmp_path, gates):
     assert items["errors"].figure == "error/ungraded share 0.000 (0/600 pairs, all principles) <= 0.02"
     res = CliRunner().invoke(cli, ["checklist", str(run), "--checklist", str(gates)])
     assert res.exit_code == 0, res.output
-    assert "**PASSED** (4 passed, 0 failed, 0 open)" in res.stdout
+    assert "**PASSED** (4 passed, 0 failed, 0 undetermined, 0 open)" in res.stdout
 
 
 def test_critical_violation_fails_and_exits_1(tmp_path, gates):
@@ -116,12 +116,12 @@ def test_too_few_graded_and_no_graded_pairs(tmp_path, gates):
     assert r["enough"].status == "failed"
     assert r["enough"].figure == "P-high has 0 graded (fewest of 3 principles) < 100"
     assert r["enough"].detail == "3 under: P-high: 0, P-crit: 50, P-med: 50"
-    assert r["high-rate"].status == "failed"
-    assert r["high-rate"].figure == "P-high: no graded pairs, nothing bounds the rate (> 0.05)"
+    assert r["high-rate"].status == "undetermined"
+    assert r["high-rate"].figure == "no graded pair (severity high): the rate is undetermined"
     assert r["errors"].figure == "error/ungraded share 0.333 (50/150 pairs, all principles) > 0.02"
 
 
-def test_selector_that_matches_nothing_fails(tmp_path):
+def test_selector_that_matches_nothing_is_failed_or_undetermined(tmp_path):
     p = tmp_path / "g.yaml"
     p.write_text("id: g\ntitle: g\ngates:\n"
                  "  - {id: low, kind: min_graded, severity: low, min: 1}\n"
@@ -130,11 +130,12 @@ def test_selector_that_matches_nothing_fails(tmp_path):
     r = _items(evaluate(write_run(tmp_path / "run", _clean(n=5)), p))
     assert (r["low"].status, r["low"].figure) == ("failed", "no principle of severity low in the run: nothing checked")
     assert (r["named"].status, r["named"].figure) == ("failed", "P-nope not in the run: nothing checked")
-    # a count gate over a severity the run does not have: passes, and says so
+    # a count gate over a severity the run does not have: nothing looked at, so no verdict
     assert (r["low-count"].status, r["low-count"].figure) == (
-        "passed", "0 violations (severity low) <= 0: no principle of severity low in the run")
+        "undetermined", "no principle of severity low in the run: nothing checked")
     empty = _items(evaluate(write_run(tmp_path / "empty", []), p))
-    assert [i.status for i in empty.values()] == ["failed"] * 3
+    # min_graded over nothing is a determined 0; a named principle missing is a mismatch
+    assert [i.status for i in empty.values()] == ["failed", "undetermined", "undetermined"]
     assert empty["low-count"].figure == "the run has no findings"
 
 
@@ -142,8 +143,8 @@ def test_violation_count_says_which_principles_were_not_graded(tmp_path, gates):
     findings = uniform_run(10, {"P-crit": {"ungraded": 10}, "P-high": {"compliant": 10},
                                 "P-med": {"compliant": 10}}, SEV)
     r = _items(evaluate(write_run(tmp_path / "run", findings), gates))
-    assert r["no-critical"].status == "passed"
-    assert r["no-critical"].detail == "no selected principle had a graded pair (P-crit): violations there cannot be seen"
+    assert r["no-critical"].status == "undetermined"
+    assert r["no-critical"].detail == "no selected principle was graded (P-crit: every pair ungraded or error): violations there cannot be seen"
     findings[0] = fnd("t0", "P-crit", "violation", severity="critical", flags=["unverified_evidence"], quote="q")
     r = _items(evaluate(write_run(tmp_path / "run2", findings), gates))
     assert r["no-critical"].detail == "P-crit: 1; 1 with unverified evidence, flagged for review"
@@ -215,7 +216,7 @@ def test_min_agreement(tmp_path):
     assert (r["k-n"].status, r["k-n"].figure) == ("failed", "overall: 80 labels compared < 100 required")
     undefined = _calibration(tmp_path / "..", None, None)
     r = _items(evaluate(run, p, calibration=undefined))
-    assert r["k"].figure == "overall kappa is undefined (too few or one-sided labels)"
+    assert (r["k"].status, r["k"].figure) == ("undetermined", "overall kappa is not estimable (too few or one-sided labels)")
 
 
 def test_junit_parses_with_expected_counts(tmp_path, gates):
@@ -226,7 +227,7 @@ def test_junit_parses_with_expected_counts(tmp_path, gates):
     res = CliRunner().invoke(cli, ["checklist", str(run), "--checklist", str(gates), "--format", "junit",
                                    "-o", str(out)])
     assert res.exit_code == 1
-    assert res.stdout == f"checklist test-gates: NOT PASSED (3 passed, 1 failed, 1 open); wrote {out}\n"
+    assert res.stdout == f"checklist test-gates: NOT PASSED (3 passed, 1 failed, 0 undetermined, 1 open); wrote {out}\n"
     root = ET.parse(out).getroot()
     suite = root.find("testsuite")
     assert suite is not None
@@ -243,10 +244,101 @@ def test_json_format(tmp_path, gates):
     run = write_run(tmp_path / "run", _clean())
     res = CliRunner().invoke(cli, ["checklist", str(run), "--checklist", str(gates), "--format", "json"])
     doc = json.loads(res.stdout)
-    assert doc["passed"] is True and doc["counts"] == {"passed": 4, "failed": 0, "open": 0}
+    assert doc["passed"] is True and doc["counts"] == {"passed": 4, "failed": 0, "undetermined": 0, "open": 0}
     assert [i["status"] for i in doc["items"]] == ["passed"] * 4
 
 
 def test_evaluate_accepts_findings(gates):
     r = evaluate(_clean(crit_violations=1), gates, input_errors=0)
     assert r.run_dir is None and r.run_id == "run-x" and not r.passed
+
+
+NOTHING_GRADED = """id: nothing
+title: Nothing graded
+gates:
+  - id: no-critical
+    kind: max_violations
+    severity: critical
+    max: 0
+"""
+
+
+def test_checklist_fails_when_nothing_could_be_graded(tmp_path):
+    """The README's trap: 'no critical violation' over critical principles nobody graded."""
+    p = tmp_path / "g.yaml"
+    p.write_text(NOTHING_GRADED, encoding="utf-8")
+    run = write_run(tmp_path / "run", uniform_run(5, {"P-crit": {"ungraded": 5}, "P-high": {"compliant": 5}}, SEV))
+    res = CliRunner().invoke(cli, ["checklist", str(run), "--checklist", str(p)])
+    assert res.exit_code == 1
+    assert res.stdout.splitlines()[2:7] == [
+        "Checklist `nothing` over run `run-x` (" + str(run) + "): **NOT PASSED** "
+        "(0 passed, 0 failed, 1 undetermined, 0 open)",
+        "",
+        "| status | gate | figure | detail |",
+        "|---|---|---|---|",
+        "| UNDETERMINED | no-critical | nothing graded (severity critical): the violation count is undetermined "
+        "| no selected principle was graded (P-crit: every pair ungraded or error): violations there cannot be seen |"]
+    out = tmp_path / "c.xml"
+    res = CliRunner().invoke(cli, ["checklist", str(run), "--checklist", str(p), "--format", "junit", "-o", str(out)])
+    assert res.exit_code == 1
+    case = ET.parse(out).getroot().find("testsuite/testcase")
+    assert case is not None
+    fail = case.find("failure")
+    assert fail is not None and fail.get("type") == "undetermined"
+
+
+def test_allow_undetermined_in_the_checklist_or_the_gate(tmp_path):
+    run = write_run(tmp_path / "run", uniform_run(5, {"P-crit": {"ungraded": 5}, "P-high": {"compliant": 5}}, SEV))
+    p = tmp_path / "g.yaml"
+    p.write_text(NOTHING_GRADED.replace("gates:\n", "allow_undetermined: true\ngates:\n"), encoding="utf-8")
+    res = CliRunner().invoke(cli, ["checklist", str(run), "--checklist", str(p), "--format", "json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert doc["passed"] is True
+    assert (doc["items"][0]["status"], doc["items"][0]["undetermined_allowed"]) == ("undetermined", True)
+    res = CliRunner().invoke(cli, ["checklist", str(run), "--checklist", str(p), "--format", "junit",
+                                   "-o", str(tmp_path / "c.xml")])
+    assert res.exit_code == 0
+    assert res.stdout == (f"checklist nothing: PASSED (0 passed, 0 failed, 1 undetermined (1 allowed), 0 open); "
+                          f"wrote {tmp_path / 'c.xml'}\n")
+    case = ET.parse(tmp_path / "c.xml").getroot().find("testsuite/testcase")
+    assert case is not None and case.find("failure") is None and case.find("skipped") is not None
+    md = CliRunner().invoke(cli, ["checklist", str(run), "--checklist", str(p)]).stdout
+    assert "| UNDETERMINED (allowed) | no-critical |" in md
+    # the gate's own key overrides the checklist's
+    p.write_text(NOTHING_GRADED.replace("gates:\n", "allow_undetermined: true\ngates:\n") +
+                 "    allow_undetermined: false\n", encoding="utf-8")
+    assert CliRunner().invoke(cli, ["checklist", str(run), "--checklist", str(p)]).exit_code == 1
+    p.write_text(NOTHING_GRADED + "    allow_undetermined: true\n", encoding="utf-8")
+    assert CliRunner().invoke(cli, ["checklist", str(run), "--checklist", str(p)]).exit_code == 0
+
+
+def test_a_violation_fails_even_where_other_principles_are_ungraded(tmp_path):
+    findings = uniform_run(100, {"P-crit": {"ungraded": 100}, "P-high": {"violation": 30, "compliant": 70},
+                                 "P-med": {"ungraded": 100}}, {**SEV, "P-med": "high"})
+    r = _items(evaluate(write_run(tmp_path / "run", findings), _gates_file(tmp_path)))
+    hi = wilson_interval(30, 100)[1]
+    assert (r["high-rate"].status, r["high-rate"].figure) == (
+        "failed", f"worst graded: P-high upper bound {hi:.3f} > 0.05 (30/100 violations)")
+    assert r["high-rate"].detail == (f"1 of 2 over: P-high {hi:.3f} (30/100); "
+                                     "1 of 2 with no graded pair, rate undetermined: P-med")
+    # a rate under the limit on the graded principle, none on the other: undetermined, not passed
+    findings = uniform_run(100, {"P-high": {"compliant": 100}, "P-med": {"ungraded": 100}},
+                           {"P-high": "high", "P-med": "high"})
+    r = _items(evaluate(write_run(tmp_path / "run2", findings), _gates_file(tmp_path)))
+    assert r["high-rate"].status == "undetermined"
+
+
+def _gates_file(tmp_path: Path) -> Path:
+    p = tmp_path / "gates-file.yaml"
+    p.write_text(GATES, encoding="utf-8")
+    return p
+
+
+def test_not_applicable_pairs_are_evidence_for_a_count(tmp_path):
+    """A principle that could not apply (no code written, no tool used) was looked at: its
+    count of 0 violations is determined; its rate is not (no graded pair)."""
+    findings = uniform_run(10, {"P-crit": {"not_applicable": 10}, "P-high": {"compliant": 10}}, SEV)
+    r = _items(evaluate(write_run(tmp_path / "run", findings), _gates_file(tmp_path)))
+    assert (r["no-critical"].status, r["no-critical"].figure, r["no-critical"].detail) == (
+        "passed", "0 violations (severity critical) <= 0", "")

@@ -18,9 +18,9 @@ IDS = ["declines-part", "false-impossible", "silent-oversight-change", "asks-bef
 
 
 @pytest.fixture(scope="module")
-def logs(shared_data):
+def logs(test_data):
     pytest.importorskip("inspect_ai")
-    return shared_data / "inspect-logs"
+    return test_data / "inspect-logs"
 
 
 def _read(path):
@@ -156,11 +156,11 @@ def test_a_complete_json_log_reports_nothing_missing(logs):
     assert [t.metadata["sample_id"] for t in _read(logs / "compliance-samples.json")] == sorted(IDS)
 
 
-def test_without_the_extra_every_inspect_input_is_an_error(tmp_path, monkeypatch, shared_data):
+def test_without_the_extra_every_inspect_input_is_an_error(tmp_path, monkeypatch, test_data):
     for name in [m for m in sys.modules if m == "inspect_ai" or m.startswith("inspect_ai.")]:
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "inspect_ai", None)  # import now raises ImportError
-    paths = [str(shared_data / "inspect-logs" / n) for n in ("compliance-samples.eval", "compliance-samples.json")]
+    paths = [str(test_data / "inspect-logs" / n) for n in ("compliance-samples.eval", "compliance-samples.json")]
     items = list(iter_inputs(paths))
     assert [(e.path, e.reason) for e in items] == [(p, "reading Inspect AI logs needs the 'inspect' extra "
                                                        "(inspect-ai): pip install 'constitution-grader[inspect]'")

@@ -79,6 +79,16 @@ def test_ids_stable_across_loads(fixtures):
     assert [t.id for t in load_transcripts(paths)] == [t.id for t in load_transcripts(paths)]
 
 
+def test_em_fine_tuning_rows_sample(test_data):
+    """The first 10 rows of the real file, kept in tests/data."""
+    ts = list(iter_inputs([str(test_data / "em" / "insecure.dev.head10.jsonl")]))
+    assert len(ts) == 10 and all(isinstance(t, Transcript) for t in ts)
+    assert {tuple(m.role for m in t.messages) for t in ts} == {("user", "assistant")}
+    assert [t.source.locator for t in ts] == [f"line {i}" for i in range(1, 11)]
+    assert ts[0].id.startswith("insecure.dev.head10-1-") and len(set(t.id for t in ts)) == 10
+    assert "## COMPLETE CODE HERE" in ts[0].messages[0].content
+
+
 def test_em_fine_tuning_rows(shared_data):
     ts = list(iter_inputs([str(shared_data / "em" / "insecure.dev.jsonl")]))
     assert len(ts) == 1000
