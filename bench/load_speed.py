@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Callable
 
 from grader.errors import InputError
-from grader.testing.corpus import SHARED_DATA, machine, need_data
+from grader.testing.corpus import machine, need_data
 from grader.transcripts.load import iter_inputs
 
-EM = SHARED_DATA / "em"
+EM = Path(__file__).resolve().parents[2] / "shared" / "data" / "em"  # ../shared beside the checkout
 
 
 def _jsonl(folder: Path, lines: list[str]) -> Path:

@@ -7,7 +7,6 @@ import platform
 import random
 from pathlib import Path
 
-SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"  # ../shared/data beside a checkout
 
 
 def need_data(path: Path, what: str) -> None:

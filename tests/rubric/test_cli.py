@@ -149,4 +149,4 @@ def test_kinds_say_what_their_silence_means(runner):
     doc = json.loads(runner.invoke(cli, ["rubric", "kinds", "--json"]).output)
     assert {k: v["basis"] for k, v in doc.items()} == {
         "claim_vs_action": "screens", "code_security": "decides", "judge_tampering": "screens",
-        "text_pattern": "screens", "tool_call": "screens"}
+        "text_pattern": "screens", "tool_call": "screens", "unreported_action": "screens"}
