@@ -36,7 +36,7 @@ _EXPORTS = {
     "Source": "grader.transcripts.model",
     "Rubric": "grader.rubric",
     "Principle": "grader.rubric",
-    "ChecklistResult": "grader.checklist_eval",
+    "ChecklistResult": "grader.review.checklist.model",
     "report": "grader.api_read",
     "checklist": "grader.api_read",
     "calibrate": "grader.api_read",
@@ -62,7 +62,7 @@ __all__ = [
 if TYPE_CHECKING:
     from .api import agrade, grade, load_rubric, load_transcripts, make_judge
     from .api_read import audit, calibrate, checklist, load_run, report
-    from .checklist_eval import ChecklistResult
+    from .review.checklist.model import ChecklistResult
     from .errors import GraderError
     from .judges.base import Judge, JudgeOutcome
     from .results import Evidence, Finding

@@ -17,7 +17,7 @@ from .results_api import Results
 if TYPE_CHECKING:
     from .auditing import AuditResult
     from .calibration import CalibrationResult
-    from .checklist_eval import ChecklistResult
+    from .review.checklist import ChecklistResult
 
 PathLike = Union[str, "os.PathLike[str]"]
 REPORT_FORMATS = ("table", "md", "csv", "json", "html")
@@ -117,7 +117,7 @@ def checklist(results: Results | PathLike, checklist_path: PathLike | None = Non
 
     The result has ``.passed`` (True only when every gate passed; an open sign-off is not
     a pass, nor is an undetermined gate unless the checklist sets ``allow_undetermined``) and
-    ``.items`` (one :class:`~grader.checklist_eval.ChecklistItem` per gate with ``id``,
+    ``.items`` (one :class:`~grader.review.checklist.model.ChecklistItem` per gate with ``id``,
     ``status`` = passed | failed | undetermined | open, ``figure`` and ``detail``).
     ``signoffs`` is a sign-off records file; ``calibration`` a ``grader calibrate`` result
     (file or dict) for judge-agreement gates.
@@ -127,7 +127,7 @@ def checklist(results: Results | PathLike, checklist_path: PathLike | None = Non
     >>> result = grader.checklist(results)                          # doctest: +SKIP
     >>> result.passed, [(i.id, i.status) for i in result.items]     # doctest: +SKIP
     """
-    from .checklist_eval import evaluate
+    from .review.checklist import evaluate
 
     path = os.fspath(checklist_path) if checklist_path is not None else None
     sign = os.fspath(signoffs) if signoffs is not None else None

@@ -37,8 +37,8 @@ Sign-off file: {signoffs: [{id: GATE_ID, by: NAME, date: YYYY-MM-DD, note: TEXT,
 def checklist(run_dir: str, checklist_path: str | None, signoffs: str | None, calibration: str | None,
               fmt: str, output: str | None) -> None:
     """Evaluate a checklist over RUN_DIR: each gate is passed, failed or open, with the figure behind it."""
-    from ..checklist_eval import evaluate
-    from ..checklist_render import RENDERERS
+    from ..review.checklist import evaluate
+    from ..review.checklist.render import RENDERERS
 
     result = evaluate(run_dir, checklist_path, signoffs=signoffs, calibration=calibration)
     text = RENDERERS[fmt](result)

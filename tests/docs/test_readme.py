@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.checklist_eval import load_checklist, load_signoffs
+from grader.review.checklist import load_checklist, load_signoffs
 from grader.rubric import load_rubric_path
 from grader.rubric_test import run_examples
 from grader.schema_doc import rubric_reference

@@ -181,7 +181,7 @@ def test_cli_help_has_an_example():
 
 
 def test_calibration_file_feeds_the_checklist(run_and_labels, tmp_path):
-    from grader.checklist_eval import evaluate
+    from grader.review.checklist import evaluate
 
     run, labels = _twelve(tmp_path)
     cal = tmp_path / "cal.json"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from grader.checklist_eval import evaluate
+from grader.review.checklist import evaluate
 from grader.cli import cli
 from grader.reporting.stats import wilson_interval
 

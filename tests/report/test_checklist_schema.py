@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from grader.checklist_eval import DEFAULT_CHECKLIST, evaluate, load_checklist, load_signoffs
+from grader.review.checklist import DEFAULT_CHECKLIST, evaluate, load_checklist, load_signoffs
 from grader.cli import cli
 from grader.errors import ChecklistError
 

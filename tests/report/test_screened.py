@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from grader.checklist_eval import evaluate, load_checklist
+from grader.review.checklist import evaluate, load_checklist
 from grader.cli import cli
 from grader.reporting.aggregate import basis_of, findings_frame, per_principle
 from grader.compare import compare_split

@@ -80,7 +80,7 @@ def test_grade_records_one_error_per_file_and_skipped(tmp_path, fixtures):
     counts = json.loads((run / "run.json").read_text())["counts"]
     assert (counts["transcripts"], counts["input_errors"], counts["skipped_inputs"]) == (3, 4, 1)
     # the checklist's input-error share counts those 4 files against 3 transcripts, not 53 lines
-    from grader.checklist_eval import evaluate
+    from grader.review.checklist import evaluate
 
     gates = tmp_path / "g.yaml"
     gates.write_text("id: g\ntitle: g\ngates:\n  - {id: inputs, kind: max_share, outcome: input_error, max: 0.5}\n")

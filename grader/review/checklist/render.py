@@ -1,4 +1,4 @@
-"""Renderings of a :class:`~grader.checklist_eval.ChecklistResult`: Markdown, JSON and JUnit XML.
+"""Renderings of a :class:`~grader.review.checklist.model.ChecklistResult`: Markdown, JSON and JUnit XML.
 
 JUnit: one ``<testsuite>`` named after the checklist, one ``<testcase>`` per gate; a failed
 gate has a ``<failure>`` element, an open one a ``<skipped>`` element (CI shows it as not
@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 
-from .checklist_eval import ChecklistResult
+from .model import ChecklistResult
 
 MARK = {"passed": "PASS", "failed": "FAIL", "open": "OPEN", "undetermined": "UNDETERMINED"}
 

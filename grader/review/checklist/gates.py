@@ -1,5 +1,5 @@
 """The gate kinds of a checklist. Each takes the gate (validated dict) and the run's
-per-principle table and returns a :class:`~grader.checklist_eval.ChecklistItem`.
+per-principle table and returns a :class:`~grader.review.checklist.model.ChecklistItem`.
 
 Counts come from :func:`grader.reporting.aggregate.per_principle`: ``n`` is graded pairs
 (violation + compliant), ``total`` every pair. Selectors ``principle`` and ``severity``
@@ -11,7 +11,7 @@ A gate over no evidence is ``undetermined``, never passed: a run without finding
 severity with no principle in the run, a count over principles none of which was graded
 (every pair ungraded or error), a rate with no graded pair (violation or compliant).
 Undetermined counts as not passed unless the checklist (or the gate) sets
-``allow_undetermined: true`` (see :mod:`grader.checklist_eval`).
+``allow_undetermined: true`` (see :mod:`grader.review.checklist.model`).
 
 - ``max_violations``: total violations over the selection <= ``max`` (``verified_only``
   leaves out violations whose evidence could not be verified). It says in its detail which
@@ -48,9 +48,9 @@ from typing import Any, Callable, Mapping
 
 import pandas as pd
 
-from .checklist_eval import Checklist, ChecklistItem, RunData, Signoff, load_calibration
-from .reporting.aggregate import per_principle
-from .reporting.stats import upper_bound, wilson_interval
+from .model import Checklist, ChecklistItem, RunData, Signoff, load_calibration
+from ...reporting.aggregate import per_principle
+from ...reporting.stats import upper_bound, wilson_interval
 
 SHARE_COLUMNS = {"error": "errors", "ungraded": "ungraded", "not_applicable": "not_applicable",
                  "unverified": "unverified", "screened": "screened"}

@@ -15,24 +15,24 @@ A checklist file (YAML or JSON, validated strictly against
 The checklist passes only when every item passed, except that an undetermined item does not
 block it when the checklist sets ``allow_undetermined: true`` (or the gate does; a gate's
 own key overrides the checklist's). Open always counts as not passed. Gate semantics are in
-:mod:`grader.checklist_gates`.
+:mod:`grader.review.checklist.gates`.
 """
 from __future__ import annotations
 
 import datetime as _dt
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 import jsonschema
 import yaml
 
-from .errors import ChecklistError
-from .results import Finding, RunFolder, unreadable
-from .schemas import describe, error_path, validator
-from .shipped import DEFAULT_CHECKLIST
-from .yamlsafe import load_yaml
+from ...errors import ChecklistError
+from ...results import Finding, RunFolder, unreadable
+from ...schemas import describe, error_path, validator
+from ...shipped import DEFAULT_CHECKLIST
+from ...yamlsafe import load_yaml
 
 STATUSES = ("passed", "failed", "undetermined", "open")
 
@@ -204,7 +204,7 @@ def load_signoffs(path: str | Path) -> tuple[Signoff, ...]:
 
 def load_calibration(path: str | Path) -> Mapping[str, Any]:
     """Read a ``grader calibrate -o FILE`` result (its shape is checked, not trusted)."""
-    from .calibration import RESULT_KIND
+    from ...calibration import RESULT_KIND
 
     p = Path(path)
     doc = _read_doc(p)
@@ -227,8 +227,8 @@ class RunData:
     transcripts: int
 
 
-def _run_data(source: Any, input_errors: int | None) -> RunData:
-    from .reporting.aggregate import findings_frame
+def run_data(source: Any, input_errors: int | None) -> RunData:
+    from ...reporting.aggregate import findings_frame
 
     if isinstance(source, (str, Path)):
         folder = RunFolder.open(source)
@@ -246,40 +246,5 @@ def _run_data(source: Any, input_errors: int | None) -> RunData:
     return RunData(frame, run_dir, run_id, n_err, transcripts)
 
 
-def evaluate(findings_or_run_dir: "str | Path | Iterable[Finding | Mapping[str, Any]]",
-             checklist_path: str | Path | Checklist | None = None,
-             signoffs: "str | Path | Iterable[Signoff] | None" = None,
-             calibration: "str | Path | Mapping[str, Any] | None" = None,
-             input_errors: int | None = None) -> ChecklistResult:
-    """Evaluate a checklist (default: the shipped pre-deployment one) over a run.
-
-    ``signoffs`` is a sign-off file or records; ``calibration`` a calibration result file
-    (or its dict) that overrides the checklist's own ``calibration`` paths. ``input_errors``
-    overrides the count read from the run folder (needed when findings are passed directly).
-    Raises :class:`ChecklistError` for invalid files, :class:`~grader.errors.RunFolderError` for a bad run.
-    """
-    from .checklist_gates import evaluate_gate, make_context
-
-    checklist = checklist_path if isinstance(checklist_path, Checklist) else load_checklist(checklist_path)
-    if signoffs is None:
-        records: tuple[Signoff, ...] = ()
-    elif isinstance(signoffs, (str, Path)):
-        records = load_signoffs(signoffs)
-    else:
-        records = tuple(signoffs)
-    if isinstance(calibration, (str, Path)):
-        if not Path(calibration).exists():
-            raise checklist_error(calibration, "", "no such calibration result file")
-        calibration = load_calibration(calibration)
-    run = _run_data(findings_or_run_dir, input_errors)
-    ctx = make_context(run, checklist, records, calibration)
-    items = tuple(replace(evaluate_gate(g, ctx),
-                          undetermined_allowed=bool(g.get("allow_undetermined", checklist.allow_undetermined)))
-                  for g in checklist.gates)
-    signoff_ids = {g["id"] for g in checklist.gates if g["kind"] == "signoff"}
-    unused = tuple(sorted({s.id for s in records} - signoff_ids))
-    return ChecklistResult(checklist.id, checklist.title, checklist.path, run.run_dir, run.run_id, items, unused)
-
-
-__all__ = ["Checklist", "ChecklistItem", "ChecklistResult", "Signoff", "DEFAULT_CHECKLIST", "evaluate",
-           "load_checklist", "load_signoffs", "load_calibration"]
+__all__ = ["Checklist", "ChecklistItem", "ChecklistResult", "RunData", "Signoff", "DEFAULT_CHECKLIST",
+           "load_checklist", "load_signoffs", "load_calibration", "run_data"]

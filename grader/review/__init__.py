@@ -1,0 +1,1 @@
+"""Review tools that read a finished run: checklists (gates), calibration against human labels, audits."""
