@@ -16,7 +16,7 @@ from .results_api import Results
 
 if TYPE_CHECKING:
     from .auditing import AuditResult
-    from .calibration import CalibrationResult
+    from .review.calibration import CalibrationResult
     from .review.checklist import ChecklistResult
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -142,11 +142,11 @@ def checklist(results: Results | PathLike, checklist_path: PathLike | None = Non
 def calibrate(results: Results | PathLike, labels: PathLike, **options: Any) -> "CalibrationResult":
     """Agreement of a run with human labels (a CSV/JSONL/JSON labels file): precision,
     recall, F1, Cohen's kappa per principle with bootstrap intervals. Options go to
-    :func:`grader.calibration.calibrate` (``bootstrap``, ``seed``, ``confidence``, ``not_applicable``).
+    :func:`grader.review.calibration.compute.calibrate` (``bootstrap``, ``seed``, ``confidence``, ``not_applicable``).
 
     >>> cal = grader.calibrate(results, "transcripts/labels.csv")   # doctest: +SKIP
     """
-    from .calibration import calibrate as _calibrate
+    from .review.calibration import calibrate as _calibrate
 
     source: Any = list(results.findings) if isinstance(results, Results) else os.fspath(results)
     result: CalibrationResult = _calibrate(source, os.fspath(labels), **options)

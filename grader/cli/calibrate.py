@@ -7,8 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..calibration import CalibrationResult
-from ..calibrate_stats import METRICS
+from ..review.calibration import METRICS, CalibrationResult
 from .common import edge
 
 EPILOG = """\b
@@ -150,7 +149,7 @@ def calibrate(run_dir: str, labels_path: str, bootstrap: int, seed: int, confide
     """Agreement of the grader's findings in RUN_DIR with human labels: per principle and
     overall confusion counts, precision, recall, F1, accuracy and Cohen's kappa, with
     bootstrap intervals. Unlabelled, ungraded and unmatched pairs are counted, not dropped."""
-    from ..calibration import calibrate as run_calibration
+    from ..review.calibration import calibrate as run_calibration
 
     result = run_calibration(run_dir, labels_path, bootstrap=bootstrap, seed=seed, confidence=confidence,
                              not_applicable=na_policy)

@@ -7,8 +7,8 @@ import math
 import pytest
 from click.testing import CliRunner
 
-from grader.calibrate_stats import cohen_kappa
-from grader.calibration import calibrate, transcript_outcome
+from grader.review.calibration.agreement import cohen_kappa
+from grader.review.calibration.compute import calibrate, transcript_outcome
 from grader.cli import cli
 
 from tests.report.gates_util import fnd, write_run

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from grader.calibrate_labels import load_labels
+from grader.review.calibration.labels import load_labels
 from grader.errors import LabelsError
 
 

@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from grader.calibrate_stats import Confusion, bootstrap_intervals, cohen_kappa, metric_arrays, metrics, stream_seed
+from grader.review.calibration.agreement import Confusion, bootstrap_intervals, cohen_kappa, metric_arrays, metrics, stream_seed
 
 
 def test_kappa_hand_arithmetic():
@@ -84,7 +84,7 @@ def test_bootstrap_interval_brackets_the_estimate_and_narrows_with_n():
 
 
 def test_bootstrap_chunks_give_the_same_answer(monkeypatch):
-    import grader.calibrate_stats as st
+    import grader.review.calibration.agreement as st
 
     cl = _items(12, 3, 4, 21)
     whole = bootstrap_intervals(cl, 300, stream_seed(3, "k"))
@@ -107,7 +107,7 @@ def test_cluster_bootstrap_moves_a_transcripts_pairs_together():
 
 
 def test_proportion_intervals_are_wilson_widened_by_a_wider_bootstrap():
-    from grader.calibrate_stats import agreement_intervals, proportion_interval
+    from grader.review.calibration.agreement import agreement_intervals, proportion_interval
 
     c = Confusion(tp=8, fp=2, fn=0, tn=10)
     # precision 8/10: Wilson 95% [0.4902, 0.9433] (hand: centre 0.8 + 1.9208/10, ...)

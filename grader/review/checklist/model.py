@@ -204,7 +204,7 @@ def load_signoffs(path: str | Path) -> tuple[Signoff, ...]:
 
 def load_calibration(path: str | Path) -> Mapping[str, Any]:
     """Read a ``grader calibrate -o FILE`` result (its shape is checked, not trusted)."""
-    from ...calibration import RESULT_KIND
+    from ..calibration import RESULT_KIND
 
     p = Path(path)
     doc = _read_doc(p)

@@ -44,7 +44,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .reporting.stats import wilson_interval
+from ...reporting.stats import wilson_interval
 
 METRICS = ("precision", "recall", "f1", "accuracy", "kappa")
 CELLS = ("tp", "fp", "fn", "tn")

@@ -1,6 +1,6 @@
 """Agreement between a run's findings and human labels (``grader calibrate``).
 
-Labels (see :mod:`grader.calibrate_labels`) are joined with findings on
+Labels (see :mod:`grader.review.calibration.labels`) are joined with findings on
 (transcript_id, principle_id). The grader's prediction for a labelled pair:
 
 - ``violation`` -> violation; ``compliant`` -> compliant (exempt findings are compliant);
@@ -22,7 +22,7 @@ is compliant, else ``not_applicable``.
 
 ``overall`` pools every compared label (pair labels and ``*`` labels); ``per_principle``
 has one entry per principle id present in the labels, plus ``*``. Intervals (see
-:mod:`grader.calibrate_stats`): Wilson for the proportions, widened by a bootstrap over
+:mod:`grader.review.calibration.agreement`): Wilson for the proportions, widened by a bootstrap over
 transcripts (fixed seed) where that is wider; kappa from the bootstrap, and *not estimable*
 (None in JSON, with ``kappa_note`` saying why) on too few labels or one-sided human labels.
 """
@@ -35,11 +35,11 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 
-from .calibrate_labels import ANY_PRINCIPLE, Label, LabelSet, load_labels
-from .calibrate_stats import (CELLS, METRICS, MIN_BOOTSTRAP, Confusion, agreement_intervals, bootstrap_intervals,
+from .labels import ANY_PRINCIPLE, Label, LabelSet, load_labels
+from .agreement import (CELLS, METRICS, MIN_BOOTSTRAP, Confusion, agreement_intervals, bootstrap_intervals,
                               finite_or_none, kappa_not_estimable, metrics, stream_seed)
-from .errors import UsageError
-from .results import Finding, RunFolder
+from ...errors import UsageError
+from ...results import Finding, RunFolder
 
 NA_POLICIES = ("compliant", "exclude")
 RESULT_KIND = "grader-calibration"

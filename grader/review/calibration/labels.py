@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-from .errors import LabelsError
+from ...errors import LabelsError
 
 REQUIRED = ("transcript_id", "principle_id", "label")
 LABELS = ("violation", "compliant")
