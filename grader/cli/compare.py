@@ -28,7 +28,7 @@ def compare(run_a: str, run_b: str, by: tuple[str, ...], fmt: str, output: str |
     intervals, the difference B - A with Newcombe's interval, a two-sided p-value and the
     Holm-adjusted p-value across principles (and groups).
     """
-    from ..compare import compare_runs
+    from ..reporting.compare import compare_runs
     from ..reporting.render import render_comparison
 
     cmp = compare_runs(run_a, run_b, by, test, confidence)

@@ -15,7 +15,7 @@ from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
-from ..compare import Comparison, compare_split
+from .compare import Comparison, compare_split
 from ..errors import GraderError, UsageError
 from ..results import InputErrorRecord, RunFolder, unreadable
 from ..transcripts.model import Transcript

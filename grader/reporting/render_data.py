@@ -29,7 +29,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..compare import Comparison
+from .compare import Comparison
 from ..errors import UsageError
 from .aggregate import records
 from .build import Report

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from grader.review.checklist import evaluate, load_checklist
 from grader.cli import cli
 from grader.reporting.aggregate import basis_of, findings_frame, per_principle
-from grader.compare import compare_split
+from grader.reporting.compare import compare_split
 from grader.reporting.stats import compare_p, newcombe_interval, wilson_interval
 
 from tests.report.util import finding, write_run

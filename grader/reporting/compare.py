@@ -33,9 +33,9 @@ from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
-from .errors import UsageError
-from .reporting.aggregate import group_column, per_principle, with_groups, findings_frame, _sev_rank
-from .reporting.stats import compare_p, holm, newcombe_interval
+from ..errors import UsageError
+from .aggregate import group_column, per_principle, with_groups, findings_frame, _sev_rank
+from .stats import compare_p, holm, newcombe_interval
 
 SIDE_COLUMNS = ("basis", "n", "violations", "screened", "examined", "rate", "ci_low", "ci_high", "lower_bound",
                 "upper_bound")
@@ -145,7 +145,7 @@ def _bounded(ka: int, na: int, sa: int, kb: int, nb: int, sb: int, method: str,
 def compare_runs(run_a: str | Path, run_b: str | Path, by: Sequence[str] = (), method: str = "auto",
                  confidence: float = 0.95) -> Comparison:
     """Run A versus run B, per principle (and per ``by`` group present in either run)."""
-    from .results import RunFolder
+    from ..results import RunFolder
 
     runs: dict[str, Any] = {}
     frames = []
