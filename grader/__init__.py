@@ -27,9 +27,9 @@ _EXPORTS = {
     "agrade": "grader.api",
     "load_run": "grader.api_read",
     "make_judge": "grader.api",
-    "Results": "grader.results_api",
-    "Finding": "grader.results",
-    "Evidence": "grader.results",
+    "Results": "grader.run.results",
+    "Finding": "grader.run.folder",
+    "Evidence": "grader.run.folder",
     "Transcript": "grader.transcripts.model",
     "Message": "grader.transcripts.model",
     "ToolCall": "grader.transcripts.model",
@@ -65,8 +65,8 @@ if TYPE_CHECKING:
     from .review.checklist.model import ChecklistResult
     from .errors import GraderError
     from .judges.base import Judge, JudgeOutcome
-    from .results import Evidence, Finding
-    from .results_api import Results
+    from .run.folder import Evidence, Finding
+    from .run.results import Results
     from .rubric import Principle, Rubric
     from .transcripts.model import Message, Source, ToolCall, Transcript
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence, Union
 
 from .errors import InputError, UsageError
-from .results import Finding
-from .results_api import Results, counts_of, new_run_id, now_iso, rubric_manifest
+from .run.folder import Finding
+from .run.results import Results, counts_of, new_run_id, now_iso, rubric_manifest
 
 if TYPE_CHECKING:
     from .judges.base import Judge
@@ -327,7 +327,7 @@ async def _grade_objects(engine: Any, transcripts: Any, opts: _Options, rub: "Ru
     """Grade inputs that include Transcript objects: into memory, or into a new run folder
     (findings appended as they are produced) when ``run_dir`` is set."""
     from .engine import versions
-    from .results import MemorySink, RunFolder, Sink, unreadable
+    from .run.folder import MemorySink, RunFolder, Sink, unreadable
 
     judge = engine.judge
     run_id = new_run_id()

@@ -11,8 +11,8 @@ import tempfile
 from typing import TYPE_CHECKING, Any, Mapping, Sequence, Union
 
 from .errors import UsageError
-from .results import unreadable
-from .results_api import Results
+from .run.folder import unreadable
+from .run.results import Results
 
 if TYPE_CHECKING:
     from .auditing import AuditResult

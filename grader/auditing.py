@@ -38,7 +38,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from .engine import Engine, GradeOptions
 from .errors import UsageError
 from .reporting.stats import lower_bound, upper_bound, wilson_interval
-from .results import Finding, RunFolder
+from .run.folder import Finding, RunFolder
 from .rubric import Rubric, load_rubrics
 
 EXPECTS = ("compliant", "violation")

@@ -16,7 +16,7 @@ from typing import Callable, Sequence
 from .engine import Engine, GradeOptions, RunSummary
 from .errors import JudgeError
 from .judges.batching import BatchJudge
-from .results import RunFolder
+from .run.folder import RunFolder
 from .rubric import Rubric
 
 

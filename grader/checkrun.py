@@ -10,7 +10,7 @@ from .checks.context import TranscriptContext
 from .checks.registry import build
 from .judges.base import JudgeOutcome
 from .outcomes import PairOutcome, applies, decide
-from .results import Finding, finding_line
+from .run.folder import Finding, finding_line
 from .rubric import Principle
 from .transcripts.model import Transcript
 from .workerguard import guard_worker

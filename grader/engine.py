@@ -22,8 +22,8 @@ from .errors import InputError, RunFolderError, SkippedInput, UsageError
 from .inputs_check import check_inputs
 from .judges.base import Judge, JudgeOutcome, JudgePending
 from .problems import ReasonTally
-from .results import InputErrorRecord, RunFolder, Sink, unreadable
-from .results_api import new_run_id, now_iso, rubric_manifest
+from .run.folder import InputErrorRecord, RunFolder, Sink, unreadable
+from .run.results import new_run_id, now_iso, rubric_manifest
 from .rubric import Principle, Rubric
 from .selection import UniqueIds, select
 from .transcripts.load import input_change, input_files, iter_inputs

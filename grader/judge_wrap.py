@@ -16,7 +16,7 @@ from typing import Any, Mapping, Sequence
 
 from .errors import GraderError
 from .judges.base import VERDICTS, Judge, JudgeOutcome
-from .results import Evidence
+from .run.folder import Evidence
 from .rubric import Principle
 from .transcripts.model import Transcript
 

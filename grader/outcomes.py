@@ -8,7 +8,7 @@ from typing import Any, Mapping, Sequence
 from .checks.base import CheckResult
 from .checks.context import TranscriptContext
 from .judges.base import JudgeOutcome
-from .results import Evidence
+from .run.folder import Evidence
 from .rubric import Principle
 
 NO_JUDGE_HINT = "needs a judge: none configured (pass --judge openai:MODEL or anthropic:MODEL)"

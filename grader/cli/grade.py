@@ -13,9 +13,9 @@ from rich.table import Table
 from ..engine import Engine, GradeOptions, RunSummary, parse_tags
 from ..errors import JudgeConfigError, RunInterrupted, UsageError
 from ..outcomes import NO_JUDGE_HINT
-from ..results import OUTCOMES
+from ..run.folder import OUTCOMES
 from ..problems import ReasonTally
-from ..results_api import new_run_id
+from ..run.results import new_run_id
 from ..rubric import SEVERITIES, load_rubrics
 from ..runstop import run_stoppable
 from ..transcripts.load import check_messages_path

@@ -54,8 +54,8 @@ except ImportError:  # pragma: no cover - exercised only without the extra
 
 from ..engine import Engine, GradeOptions
 from ..outcomes import NO_JUDGE_HINT
-from ..results import Finding, MemorySink
-from ..results_api import new_run_id
+from ..run.folder import Finding, MemorySink
+from ..run.results import new_run_id
 from ..transcripts.inspect_format import messages_from_inspect
 from ..transcripts.model import Source, Transcript
 

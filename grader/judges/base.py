@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Protocol, Sequence, runtime_checkable
 
-from ..results import Evidence
+from ..run.folder import Evidence
 from ..rubric import Principle
 from ..transcripts.model import Transcript
 

@@ -17,7 +17,7 @@ from typing import Callable, Iterator, Sequence
 
 from rapidfuzz import fuzz
 
-from ..results import Evidence
+from ..run.folder import Evidence
 from ..transcripts.model import Message, Transcript
 from .prompt import MARKER
 

@@ -26,7 +26,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import pandas as pd
 
 from ..errors import UsageError
-from ..results import Finding, RunFolder
+from ..run.folder import Finding, RunFolder
 from .stats import lower_bound, upper_bound, wilson_interval
 
 SEVERITY_ORDER = ("critical", "high", "medium", "low")

@@ -17,7 +17,7 @@ import pandas as pd
 
 from .compare import Comparison, compare_split
 from ..errors import GraderError, UsageError
-from ..results import InputErrorRecord, RunFolder, unreadable
+from ..run.folder import InputErrorRecord, RunFolder, unreadable
 from ..transcripts.model import Transcript
 from .aggregate import findings_frame, per_principle, violations_frame, with_groups
 

@@ -145,7 +145,7 @@ def _bounded(ka: int, na: int, sa: int, kb: int, nb: int, sb: int, method: str,
 def compare_runs(run_a: str | Path, run_b: str | Path, by: Sequence[str] = (), method: str = "auto",
                  confidence: float = 0.95) -> Comparison:
     """Run A versus run B, per principle (and per ``by`` group present in either run)."""
-    from ..results import RunFolder
+    from ..run.folder import RunFolder
 
     runs: dict[str, Any] = {}
     frames = []

@@ -234,7 +234,7 @@ def test_screened_pairs_are_not_compliant_and_their_principle_gets_only_a_lower_
 
     from grader.integrations.inspect import score_from_findings, violation_rate
     from grader.outcomes import NO_JUDGE_HINT
-    from grader.results import Finding
+    from grader.run.folder import Finding
 
     def f(tid: str, pid: str, outcome: str, flags: tuple[str, ...] = (), rationale: str = "") -> Finding:
         return Finding(run_id="r", transcript_id=tid, source={"path": "inspect", "locator": tid}, principle_id=pid,

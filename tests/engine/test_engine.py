@@ -9,7 +9,7 @@ import pytest
 from grader.engine import Engine, GradeOptions
 from grader.errors import RunFolderError
 from grader.outcomes import NO_JUDGE_HINT
-from grader.results import MemorySink
+from grader.run.folder import MemorySink
 from grader.rubric import load_rubrics
 from grader.transcripts.model import Message, Source, Transcript
 
@@ -197,7 +197,7 @@ def test_judge_missing_a_principle_is_an_error_finding_that_fits_the_schema(rubr
 
 
 def test_a_lone_surrogate_in_a_rationale_is_written_not_fatal(tmp_path, rubric_dir):
-    from grader.results import Finding, RunFolder
+    from grader.run.folder import Finding, RunFolder
 
     f = Finding("r", "t", {"path": "p", "locator": ""}, "P-perm", "x", "1", "high", "violation", "judge",
                 rationale="judge said \ud800 here")
@@ -213,7 +213,7 @@ def test_metadata_json_cannot_hold_is_written_as_text(tmp_path, rubric_dir):
 
     t = Transcript("d", (Message(0, "user", "q"), Message(1, "assistant", "a")),
                    {"day": datetime.date(2026, 11, 26)}, Source("mem", "d"))
-    from grader.results import RunFolder
+    from grader.run.folder import RunFolder
 
     with RunFolder.create(tmp_path / "run") as folder:
         import asyncio
@@ -271,7 +271,7 @@ def test_new_run_refuses_a_folder_whose_run_found_nothing(tmp_path, rubric_dir):
 
 @pytest.mark.parametrize("present", ["run.json", "input_errors.jsonl", "results.jsonl"])
 def test_run_folder_create_refuses_any_trace_of_a_run(tmp_path, present):
-    from grader.results import RunFolder
+    from grader.run.folder import RunFolder
 
     run = tmp_path / "run"
     run.mkdir()
@@ -283,7 +283,7 @@ def test_run_folder_create_refuses_any_trace_of_a_run(tmp_path, present):
 
 
 def test_run_folder_create_accepts_an_empty_or_new_folder(tmp_path):
-    from grader.results import RunFolder
+    from grader.run.folder import RunFolder
 
     (tmp_path / "empty").mkdir()
     (tmp_path / "empty" / "results.jsonl").write_text("")  # an empty leftover is no run
@@ -297,7 +297,7 @@ def test_non_finite_floats_are_written_as_strings(tmp_path, rubric_dir, finding_
     become "nan", "inf", "-inf"; finite values are untouched."""
     import asyncio
 
-    from grader.results import Finding, RunFolder, finding_line
+    from grader.run.folder import Finding, RunFolder, finding_line
 
     meta = {"score": float("nan"), "nested": {"hi": float("inf"), "list": [1.5, float("-inf"), "x"]},
             float("inf"): "key", 2.5: "finite key"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 from grader.checks.base import CheckResult, Hit
 from grader.judges.base import JudgeOutcome
 from grader.outcomes import NO_JUDGE_HINT, decide
-from grader.results import Evidence
+from grader.run.folder import Evidence
 from grader.rubric import CheckSpec, JudgeSpec, Principle
 
 INFO = {"model": "m", "samples": 3, "votes": ["violation", "compliant", "error"], "input_tokens": 1,

@@ -10,7 +10,7 @@ from grader.errors import JudgeConfigError
 from grader.judges import make_judge
 from grader.judges.anthropic_backend import sdk_takes_temperature
 from grader.judges.answer import wire_schema
-from grader.results import Evidence
+from grader.run.folder import Evidence
 from grader.schemas import load_schema
 
 from tests.judges.conftest import API_KEY, answer, make_principle, make_transcript

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from grader.judges.evidence import locate, verify
 from grader.judges.prompt import MARKER, render_transcript
-from grader.results import Evidence
+from grader.run.folder import Evidence
 from grader.transcripts.model import Message, ToolCall, Transcript
 
 T = Transcript("t", (

@@ -11,7 +11,7 @@ import pytest
 from grader.errors import JudgeConfigError
 from grader.judges import ModelJudge, ScriptedBackend, make_judge
 from grader.judges.scripted import load_script
-from grader.results import Evidence
+from grader.run.folder import Evidence
 from grader.schemas import load_schema
 
 from tests.judges.conftest import answer, make_principle, make_transcript

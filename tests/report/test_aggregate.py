@@ -9,7 +9,7 @@ import pytest
 
 from grader.errors import UsageError
 from grader.reporting.aggregate import PER_PRINCIPLE_COLUMNS, findings_frame, group_column, per_principle
-from grader.results import RunFolder
+from grader.run.folder import RunFolder
 
 from tests.report.util import finding, small_findings, write_run
 

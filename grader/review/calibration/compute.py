@@ -39,7 +39,7 @@ from .labels import ANY_PRINCIPLE, Label, LabelSet, load_labels
 from .agreement import (CELLS, METRICS, MIN_BOOTSTRAP, Confusion, agreement_intervals, bootstrap_intervals,
                               finite_or_none, kappa_not_estimable, metrics, stream_seed)
 from ...errors import UsageError
-from ...results import Finding, RunFolder
+from ...run.folder import Finding, RunFolder
 
 NA_POLICIES = ("compliant", "exclude")
 RESULT_KIND = "grader-calibration"

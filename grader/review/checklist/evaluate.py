@@ -5,7 +5,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from ...results import Finding
+from ...run.folder import Finding
 from .model import (Checklist, ChecklistResult, Signoff, checklist_error, load_calibration, load_checklist,
                     load_signoffs, run_data)
 

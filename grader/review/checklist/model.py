@@ -29,7 +29,7 @@ import jsonschema
 import yaml
 
 from ...errors import ChecklistError
-from ...results import Finding, RunFolder, unreadable
+from ...run.folder import Finding, RunFolder, unreadable
 from ...schemas import describe, error_path, validator
 from ...shipped import DEFAULT_CHECKLIST
 from ...yamlsafe import load_yaml

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Iterable, Iterator, Mapping, Protocol
 
-from .errors import RunFolderError
+from ..errors import RunFolderError
 
 OUTCOMES = ("violation", "compliant", "not_applicable", "ungraded", "error")
 RESULTS = "results.jsonl"

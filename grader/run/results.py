@@ -14,15 +14,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, Sequence
 
-from . import __version__
-from .errors import RunFolderError
-from .results import Finding, InputErrorRecord, RunFolder, unreadable
+from .. import __version__
+from ..errors import RunFolderError
+from .folder import Finding, InputErrorRecord, RunFolder, unreadable
 
 if TYPE_CHECKING:  # pandas is imported only when a frame is asked for
     import pandas as pd
 
-    from .rubric import Rubric
-    from .transcripts.model import Transcript
+    from ..rubric import Rubric
+    from ..transcripts.model import Transcript
 
 
 def now_iso() -> str:
@@ -144,7 +144,7 @@ class Results:
         >>> df = results.to_dataframe()                            # doctest: +SKIP
         >>> df[df.outcome == "violation"][["transcript_id", "principle_id"]]  # doctest: +SKIP
         """
-        from .reporting.aggregate import findings_frame
+        from ..reporting.aggregate import findings_frame
 
         return findings_frame(self.findings)
 
@@ -159,7 +159,7 @@ class Results:
 
         >>> results.summary()[["principle_id", "violations", "n", "rate"]]  # doctest: +SKIP
         """
-        from .reporting.aggregate import per_principle
+        from ..reporting.aggregate import per_principle
 
         if isinstance(by, str):
             by = [by]
