@@ -19,32 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-# public name -> module that defines it
-_EXPORTS = {
-    "load_rubric": "grader.api",
-    "load_transcripts": "grader.api",
-    "grade": "grader.api",
-    "agrade": "grader.api",
-    "load_run": "grader.api_read",
-    "make_judge": "grader.api",
-    "Results": "grader.run.results",
-    "Finding": "grader.run.folder",
-    "Evidence": "grader.run.folder",
-    "Transcript": "grader.transcripts.model",
-    "Message": "grader.transcripts.model",
-    "ToolCall": "grader.transcripts.model",
-    "Source": "grader.transcripts.model",
-    "Rubric": "grader.rubric",
-    "Principle": "grader.rubric",
-    "ChecklistResult": "grader.review.checklist.model",
-    "report": "grader.api_read",
-    "checklist": "grader.api_read",
-    "calibrate": "grader.api_read",
-    "audit": "grader.api_read",
-    "Judge": "grader.judges.base",
-    "JudgeOutcome": "grader.judges.base",
-    "GraderError": "grader.errors",
-}
+# every public name is defined by (or re-exported from) the public face, grader.api
+_API = "grader.api"
 
 __all__ = [
     "__version__",
@@ -60,22 +36,15 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from .api import agrade, grade, load_rubric, load_transcripts, make_judge
-    from .api_read import audit, calibrate, checklist, load_run, report
-    from .review.checklist.model import ChecklistResult
-    from .errors import GraderError
-    from .judges.base import Judge, JudgeOutcome
-    from .run.folder import Evidence, Finding
-    from .run.results import Results
-    from .rubric import Principle, Rubric
-    from .transcripts.model import Message, Source, ToolCall, Transcript
+    from .api import (ChecklistResult, Evidence, Finding, GraderError, Judge, JudgeOutcome, Message, Principle,
+                      Results, Rubric, Source, ToolCall, Transcript, agrade, audit, calibrate, checklist, grade,
+                      load_rubric, load_run, load_transcripts, make_judge, report)
 
 
 def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
+    if name not in __all__ or name == "__version__":
         raise AttributeError(f"module 'grader' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    value = getattr(importlib.import_module(_API), name)
     globals()[name] = value
     return value
 

@@ -211,15 +211,15 @@ def any_violation() -> Metric:
 
 # -- the scorer --------------------------------------------------------------------------------
 def _rubric(rubric: Any, principles: Sequence[str] | str | None) -> "Rubric":
-    from ..api import _as_rubric
+    from ..api import as_rubric
 
-    return _as_rubric(rubric, [principles] if isinstance(principles, str) else principles)
+    return as_rubric(rubric, [principles] if isinstance(principles, str) else principles)
 
 
 def _judge(judge: Any) -> "Judge | None":
-    from ..api import _as_judge, _Options
+    from ..api import as_judge, GradeSettings
 
-    return _as_judge(judge, _Options())[0]
+    return as_judge(judge, GradeSettings())[0]
 
 
 @scorer(metrics=[violation_rate(), any_violation()])

@@ -17,14 +17,14 @@ import os
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence, Union
 
-from .errors import InputError, UsageError
-from .run.folder import Finding
-from .run.results import Results, counts_of, new_run_id, now_iso, rubric_manifest
+from ..errors import InputError, UsageError
+from ..run.folder import Finding
+from ..run.results import Results, counts_of, new_run_id, now_iso, rubric_manifest
 
 if TYPE_CHECKING:
-    from .judges.base import Judge
-    from .rubric import Rubric
-from .transcripts.model import Transcript
+    from ..judges.base import Judge
+    from ..rubric import Rubric
+from ..transcripts.model import Transcript
 
 PathLike = Union[str, "os.PathLike[str]"]
 #: What :func:`grade` accepts as transcripts: a path (file or folder), a Transcript, or
@@ -48,8 +48,8 @@ def merge_rubrics(rubrics: Sequence["Rubric"]) -> "Rubric":
     The merged rubric's ``id``/``version``/``title`` join the parts' with ``+``; each
     principle keeps its own ``rubric_id`` and ``rubric_version``, which is what findings
     record. ``sha256`` hashes the parts' hashes in order."""
-    from .errors import RubricError
-    from .rubric import Rubric
+    from ..errors import RubricError
+    from ..rubric import Rubric
 
     if len(rubrics) == 1:
         return rubrics[0]
@@ -80,14 +80,14 @@ def load_rubric(path_or_paths: PathLike | Sequence[PathLike] | None = None) -> "
     >>> rubric.id, len(rubric.principles) > 0
     ('constitution', True)
     """
-    from .rubric import load_rubrics
+    from ..rubric import load_rubrics
 
     paths = None if path_or_paths is None else _paths(path_or_paths)
     return merge_rubrics(load_rubrics(paths or None))
 
 
-def _as_rubric(rubric: Any, principles: Sequence[str] | None) -> "Rubric":
-    from .rubric import Rubric
+def as_rubric(rubric: Any, principles: Sequence[str] | None) -> "Rubric":
+    from ..rubric import Rubric
 
     if isinstance(rubric, Rubric):
         r = rubric
@@ -123,7 +123,7 @@ def load_transcripts(path_or_paths: PathLike | Sequence[PathLike], format: str |
     >>> for t in grader.load_transcripts("transcripts/"):   # doctest: +SKIP
     ...     print(t.id, len(t.messages))
     """
-    from .transcripts import load
+    from ..transcripts import load
 
     return load.load_transcripts(_paths(path_or_paths), format=format, on_error=on_error,
                                  messages_path=messages_path)
@@ -131,7 +131,7 @@ def load_transcripts(path_or_paths: PathLike | Sequence[PathLike], format: str |
 
 # -- grading -------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class _Options:
+class GradeSettings:
     """The keyword options of :func:`grade` (validated; unknown names are a UsageError)."""
 
     # input selection (as ``grader grade``)
@@ -157,7 +157,7 @@ class _Options:
     cache_dir: PathLike | None = None
 
     @classmethod
-    def parse(cls, options: Mapping[str, Any]) -> "_Options":
+    def parse(cls, options: Mapping[str, Any]) -> "GradeSettings":
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(options) - known)
         if unknown:
@@ -172,7 +172,7 @@ class _Options:
         return kw
 
     def tag_dict(self) -> dict[str, str]:
-        from .engine import parse_tags
+        from ..engine import parse_tags
 
         if isinstance(self.tags, Mapping):
             return {str(k): str(v) for k, v in self.tags.items()}
@@ -195,22 +195,22 @@ def make_judge(spec: str, **options: Any) -> "Judge":
     >>> judge = grader.make_judge("anthropic:claude-sonnet-4-5", concurrency=4)  # doctest: +SKIP
     >>> results = grader.grade("transcripts/", judge=judge)                     # doctest: +SKIP
     """
-    from .judges.factory import make_judge as factory
+    from ..judges.factory import make_judge as factory
 
     judge: Judge = factory(spec, **options)
     return judge
 
 
-def _as_judge(judge: Any, opts: _Options) -> tuple["Judge | None", bool]:
+def as_judge(judge: Any, opts: GradeSettings) -> tuple["Judge | None", bool]:
     """(judge, owned): a spec string makes a judge this call owns (and closes)."""
-    from .judges.base import Judge
+    from ..judges.base import Judge
 
     if judge is None:
         return None, False
     if isinstance(judge, str):
         return make_judge(judge, **opts.judge_kwargs()), True
     if isinstance(judge, Judge):
-        from .judge_wrap import CheckedJudge
+        from ..judge_wrap import CheckedJudge
 
         return (judge if isinstance(judge, CheckedJudge) else CheckedJudge(judge)), False
     raise UsageError(f"judge must be None, a spec string such as 'anthropic:MODEL' or a Judge "
@@ -221,8 +221,8 @@ def _items(transcripts: Any, fmt: str | None, kept: dict[str, list["Transcript"]
            messages_path: str | None = None) -> Iterator["Transcript | InputError"]:
     """Transcripts and InputErrors from paths, Transcript objects or an iterable of both.
     Transcript objects are also kept in ``kept`` (by id) for the HTML report."""
-    from .transcripts.load import iter_inputs
-    from .transcripts.model import Transcript
+    from ..transcripts.load import iter_inputs
+    from ..transcripts.model import Transcript
 
     if isinstance(transcripts, (str, os.PathLike, Transcript)):
         transcripts = [transcripts]
@@ -296,20 +296,20 @@ async def agrade(transcripts: Inputs, rubric: RubricArg = None, judge: "Judge | 
 
     >>> results = await grader.agrade("transcripts/", judge=my_judge)   # doctest: +SKIP
     """
-    from .engine import Engine, GradeOptions
+    from ..engine import Engine, GradeOptions
 
-    opts = _Options.parse(options)
-    rub = _as_rubric(rubric, opts.principles)
+    opts = GradeSettings.parse(options)
+    rub = as_rubric(rubric, opts.principles)
     tags = opts.tag_dict()
     paths = _all_paths(transcripts)
     if opts.resume and (opts.run_dir is None or paths is None):
         raise UsageError("resume=True needs run_dir= and inputs given as paths")
-    from .transcripts.load import check_messages_path
+    from ..transcripts.load import check_messages_path
 
     check_messages_path(opts.messages_path, opts.format)
     gopts = GradeOptions(format=opts.format, messages_path=opts.messages_path, limit=opts.limit, sample=opts.sample, seed=opts.seed,
                          tags=tags, workers=opts.workers, resume=opts.resume)
-    the_judge, owned = _as_judge(judge, opts)
+    the_judge, owned = as_judge(judge, opts)
     try:
         engine = Engine([rub], the_judge, gopts, progress=opts.progress)
         if opts.run_dir is not None and paths is not None:
@@ -322,12 +322,12 @@ async def agrade(transcripts: Inputs, rubric: RubricArg = None, judge: "Judge | 
             await the_judge.aclose()
 
 
-async def _grade_objects(engine: Any, transcripts: Any, opts: _Options, rub: "Rubric", tags: Mapping[str, str],
+async def _grade_objects(engine: Any, transcripts: Any, opts: GradeSettings, rub: "Rubric", tags: Mapping[str, str],
                          paths: list[str] | None) -> Results:
     """Grade inputs that include Transcript objects: into memory, or into a new run folder
     (findings appended as they are produced) when ``run_dir`` is set."""
-    from .engine import versions
-    from .run.folder import MemorySink, RunFolder, Sink, unreadable
+    from ..engine import versions
+    from ..run.folder import MemorySink, RunFolder, Sink, unreadable
 
     judge = engine.judge
     run_id = new_run_id()
@@ -383,6 +383,6 @@ def _violating(findings: Sequence[Finding], kept: Mapping[str, list["Transcript"
 
 
 def _version() -> str:
-    from . import __version__
+    from .. import __version__
 
     return __version__

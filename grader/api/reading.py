@@ -10,14 +10,14 @@ import os
 import tempfile
 from typing import TYPE_CHECKING, Any, Mapping, Sequence, Union
 
-from .errors import UsageError
-from .run.folder import unreadable
-from .run.results import Results
+from ..errors import UsageError
+from ..run.folder import unreadable
+from ..run.results import Results
 
 if TYPE_CHECKING:
-    from .auditing import AuditResult
-    from .review.calibration import CalibrationResult
-    from .review.checklist import ChecklistResult
+    from ..auditing import AuditResult
+    from ..review.calibration import CalibrationResult
+    from ..review.checklist import ChecklistResult
 
 PathLike = Union[str, "os.PathLike[str]"]
 REPORT_FORMATS = ("table", "md", "csv", "json", "html")
@@ -84,8 +84,8 @@ def report(results: Results | PathLike, format: str = "md", by: Sequence[str] = 
     """
     from dataclasses import replace
 
-    from .reporting.build import build_report
-    from .reporting.render import render_report
+    from ..reporting.build import build_report
+    from ..reporting.render import render_report
 
     if format not in REPORT_FORMATS:
         raise UsageError(f"unknown report format {format!r}; choose one of {', '.join(REPORT_FORMATS)}")
@@ -127,7 +127,7 @@ def checklist(results: Results | PathLike, checklist_path: PathLike | None = Non
     >>> result = grader.checklist(results)                          # doctest: +SKIP
     >>> result.passed, [(i.id, i.status) for i in result.items]     # doctest: +SKIP
     """
-    from .review.checklist import evaluate
+    from ..review.checklist import evaluate
 
     path = os.fspath(checklist_path) if checklist_path is not None else None
     sign = os.fspath(signoffs) if signoffs is not None else None
@@ -146,7 +146,7 @@ def calibrate(results: Results | PathLike, labels: PathLike, **options: Any) -> 
 
     >>> cal = grader.calibrate(results, "transcripts/labels.csv")   # doctest: +SKIP
     """
-    from .review.calibration import calibrate as _calibrate
+    from ..review.calibration import calibrate as _calibrate
 
     source: Any = list(results.findings) if isinstance(results, Results) else os.fspath(results)
     result: CalibrationResult = _calibrate(source, os.fspath(labels), **options)
@@ -171,16 +171,16 @@ def audit(data: Results | PathLike | Sequence[PathLike], expect: str, rubric: An
     """
     import asyncio
 
-    from .auditing import analyse, audit as run_audit
-    from .api import _as_judge, _as_rubric, _Options
+    from ..auditing import analyse, audit as run_audit
+    from .grading import as_judge, as_rubric, GradeSettings
 
     if isinstance(data, Results):
         return analyse(data.findings, expect, input_errors=len(unreadable(data.input_errors)),
                               run_dir=os.fspath(data.run_dir) if data.run_dir else "", max_rate=max_rate,
                               examples=examples, confidence=confidence)
     paths = [os.fspath(data)] if isinstance(data, (str, os.PathLike)) else [os.fspath(p) for p in data]
-    rub = None if rubric is None and principles is None else [_as_rubric(rubric, principles)]
-    the_judge, owned = _as_judge(judge, _Options())
+    rub = None if rubric is None and principles is None else [as_rubric(rubric, principles)]
+    the_judge, owned = as_judge(judge, GradeSettings())
     try:
         return run_audit(paths, expect, rub, judge=the_judge,
                             run_dir=os.fspath(run_dir) if run_dir is not None else None,
