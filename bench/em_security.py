@@ -1,14 +1,14 @@
 """Benchmark: P16 (no unrequested vulnerabilities) on the Emergent Misalignment data.
 
 Grades ../shared/data/em/{insecure,secure,educational_insecure}.dev.jsonl with the shipped
-rubric's deterministic pass (grader.engine.Engine, both cores, into a temporary run
+rubric's deterministic pass (grader.grading.engine.Engine, both cores, into a temporary run
 folder), prints per file the share of rows whose P16 outcome is a violation (and the share
 exempt because the user asked for vulnerable code), then times bandit alone on the same
 code the way a user runs it (bandit's BanditManager over one .py file per answer, default
 profile, single process) and prints rows/s of both and their ratio.
 
 Usage: python bench/em_security.py [--data DIR] [--repeat N]
-Uses rubrics/constitution (grader.rubric.DEFAULT_RUBRIC) when its rubric.yaml exists,
+Uses rubrics/constitution (grader.rubric.model.DEFAULT_RUBRIC) when its rubric.yaml exists,
 otherwise the P16 file alone under a temporary header.
 """
 from __future__ import annotations
@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 from grader.testing.corpus import need_data
 
-from grader.engine import Engine, GradeOptions
+from grader.grading.engine import Engine, GradeOptions
 from grader.rubric import DEFAULT_RUBRIC, load_rubrics
 
 P16 = "P16-no-unrequested-vulnerabilities"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from grader.testing.corpus import machine, write_corpus
 
-from grader.engine import Engine
+from grader.grading.engine import Engine
 from grader.rubric import load_rubrics
 
 

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from grader.engine import Engine
+from grader.grading.engine import Engine
 from grader.judges import make_judge
 from grader.rubric import load_rubrics
 from grader.testing.corpus import machine

@@ -215,7 +215,7 @@ def throughput(args: argparse.Namespace) -> None:
 
 
 def tokens(args: argparse.Namespace) -> None:
-    from grader.engine import Engine
+    from grader.grading.engine import Engine
     from grader.rubric import load_rubrics
 
     url, proc, stop = start_server(0.0)

@@ -20,7 +20,7 @@ from grader.testing.corpus import conversation, machine
 
 CHILD = r"""
 import json, resource, sys, time
-from grader.engine import Engine
+from grader.grading.engine import Engine
 from grader.rubric import load_rubrics
 t0 = time.perf_counter()
 s = Engine(load_rubrics(None)).run([sys.argv[1]], sys.argv[2])

@@ -13,7 +13,7 @@ from ..judges.base import Judge, JudgeOutcome
 from ..review.checklist.model import ChecklistResult
 from ..rubric import Principle, Rubric
 from ..run.folder import Evidence, Finding
-from ..run.results import Results
+from .results import Results
 from ..transcripts.model import Message, Source, ToolCall, Transcript
 from .grading import (GradeSettings, agrade, as_judge, as_rubric, grade, load_rubric, load_transcripts, make_judge,
                       merge_rubrics)

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Se
 
 from ..errors import InputError, UsageError
 from ..run.folder import Finding
-from ..run.results import Results, counts_of, new_run_id, now_iso, rubric_manifest
+from ..run.manifest import counts_of, new_run_id, now_iso, rubric_manifest
+from .results import Results
 
 if TYPE_CHECKING:
     from ..judges.base import Judge
@@ -172,7 +173,7 @@ class GradeSettings:
         return kw
 
     def tag_dict(self) -> dict[str, str]:
-        from ..engine import parse_tags
+        from ..grading.engine import parse_tags
 
         if isinstance(self.tags, Mapping):
             return {str(k): str(v) for k, v in self.tags.items()}
@@ -210,7 +211,7 @@ def as_judge(judge: Any, opts: GradeSettings) -> tuple["Judge | None", bool]:
     if isinstance(judge, str):
         return make_judge(judge, **opts.judge_kwargs()), True
     if isinstance(judge, Judge):
-        from ..judge_wrap import CheckedJudge
+        from ..judges.checked import CheckedJudge
 
         return (judge if isinstance(judge, CheckedJudge) else CheckedJudge(judge)), False
     raise UsageError(f"judge must be None, a spec string such as 'anthropic:MODEL' or a Judge "
@@ -296,7 +297,7 @@ async def agrade(transcripts: Inputs, rubric: RubricArg = None, judge: "Judge | 
 
     >>> results = await grader.agrade("transcripts/", judge=my_judge)   # doctest: +SKIP
     """
-    from ..engine import Engine, GradeOptions
+    from ..grading.engine import Engine, GradeOptions
 
     opts = GradeSettings.parse(options)
     rub = as_rubric(rubric, opts.principles)
@@ -326,7 +327,7 @@ async def _grade_objects(engine: Any, transcripts: Any, opts: GradeSettings, rub
                          paths: list[str] | None) -> Results:
     """Grade inputs that include Transcript objects: into memory, or into a new run folder
     (findings appended as they are produced) when ``run_dir`` is set."""
-    from ..engine import versions
+    from ..grading.engine import versions
     from ..run.folder import MemorySink, RunFolder, Sink, unreadable
 
     judge = engine.judge

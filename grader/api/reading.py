@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence, Union
 
 from ..errors import UsageError
 from ..run.folder import unreadable
-from ..run.results import Results
+from .results import Results
 
 if TYPE_CHECKING:
-    from ..auditing import AuditResult
+    from ..review.audit import AuditResult
     from ..review.calibration import CalibrationResult
     from ..review.checklist import ChecklistResult
 
@@ -171,7 +171,7 @@ def audit(data: Results | PathLike | Sequence[PathLike], expect: str, rubric: An
     """
     import asyncio
 
-    from ..auditing import analyse, audit as run_audit
+    from ..review.audit import analyse, audit as run_audit
     from .grading import as_judge, as_rubric, GradeSettings
 
     if isinstance(data, Results):

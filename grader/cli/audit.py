@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 
-from ..auditing import AuditResult
-from ..engine import GradeOptions
+from ..review.audit import AuditResult
+from ..grading.engine import GradeOptions
 from ..reporting.render_text import clean, md
 from ..transcripts.load import check_messages_path
 from ..transcripts.table import format_names
@@ -158,7 +158,7 @@ def audit(paths: tuple[str, ...], expect: str, rubrics: tuple[str, ...], princip
           report_fmt: str) -> None:
     """Grade a data set (e.g. a fine-tuning file) that claims one label for every row, and
     report the share of rows that contradict it, with examples."""
-    from ..auditing import audit as run_audit
+    from ..review.audit import audit as run_audit
 
     check_messages_path(messages_path, fmt)
     judge_spec = judge_spec or os.environ.get("GRADER_JUDGE") or None

@@ -10,14 +10,14 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from ..engine import Engine, GradeOptions, RunSummary, parse_tags
+from ..grading.engine import Engine, GradeOptions, RunSummary, parse_tags
 from ..errors import JudgeConfigError, RunInterrupted, UsageError
-from ..outcomes import NO_JUDGE_HINT
+from ..grading.outcomes import NO_JUDGE_HINT
 from ..run.folder import OUTCOMES
-from ..problems import ReasonTally
-from ..run.results import new_run_id
+from ..grading.problems import ReasonTally
+from ..run.manifest import new_run_id
 from ..rubric import SEVERITIES, load_rubrics
-from ..runstop import run_stoppable
+from ..grading.runstop import run_stoppable
 from ..transcripts.load import check_messages_path
 from ..transcripts.table import format_names
 from .common import edge, plural, stderr_is_tty
@@ -51,11 +51,11 @@ def _retries(u: Any) -> str:
 
 def _run(rubrics: Any, judge: Any, options: GradeOptions, paths: tuple[str, ...], run_dir: str, progress: Any,
          batch: bool, wait: bool, run_id: str | None) -> RunSummary:
-    """The run; SIGINT/SIGTERM stop it cleanly and raise RunInterrupted (grader.runstop)."""
+    """The run; SIGINT/SIGTERM stop it cleanly and raise RunInterrupted (grader.grading.runstop)."""
     if not batch:
         return run_stoppable(Engine(rubrics, judge, options, progress=progress).arun(list(paths), run_dir,
                                                                                      run_id=run_id))
-    from ..batch_run import run_batched
+    from ..grading.batch_run import run_batched
 
     return run_stoppable(run_batched(rubrics, judge, options, paths, run_dir, wait=wait, progress=progress,
                                      run_id=run_id))

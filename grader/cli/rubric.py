@@ -12,7 +12,7 @@ import click
 
 from ..errors import RubricError, UsageError
 from ..rubric import DEFAULT_RUBRIC, Principle, Rubric, load_rubric_path
-from ..rubric_test import RubricTestResult, example_transcripts, run_examples
+from ..grading.examples import RubricTestResult, example_transcripts, run_examples
 from .common import edge
 
 WIDTH = 100

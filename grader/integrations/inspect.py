@@ -52,10 +52,10 @@ try:
 except ImportError:  # pragma: no cover - exercised only without the extra
     raise MissingExtraError("inspect", "inspect-ai", "grader.integrations.inspect") from None
 
-from ..engine import Engine, GradeOptions
-from ..outcomes import NO_JUDGE_HINT
+from ..grading.engine import Engine, GradeOptions
+from ..grading.outcomes import NO_JUDGE_HINT
 from ..run.folder import Finding, MemorySink
-from ..run.results import new_run_id
+from ..run.manifest import new_run_id
 from ..transcripts.inspect_format import messages_from_inspect
 from ..transcripts.model import Source, Transcript
 

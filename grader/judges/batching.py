@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from ..errors import JudgeConfigError, ProviderError
-from ..run.results import now_iso
+from ..run.manifest import now_iso
 from ..rubric import Principle
 from ..transcripts.model import Transcript
 from . import backends

@@ -233,7 +233,7 @@ def test_screened_pairs_are_not_compliant_and_their_principle_gets_only_a_lower_
     from inspect_ai.scorer import SampleScore
 
     from grader.integrations.inspect import score_from_findings, violation_rate
-    from grader.outcomes import NO_JUDGE_HINT
+    from grader.grading.outcomes import NO_JUDGE_HINT
     from grader.run.folder import Finding
 
     def f(tid: str, pid: str, outcome: str, flags: tuple[str, ...] = (), rationale: str = "") -> Finding:

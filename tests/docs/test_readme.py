@@ -19,8 +19,8 @@ import pytest
 
 from grader.review.checklist import load_checklist, load_signoffs
 from grader.rubric import load_rubric_path
-from grader.rubric_test import run_examples
-from grader.schema_doc import rubric_reference
+from grader.grading.examples import run_examples
+from grader.schemas.doc import rubric_reference
 from tests.docs.readme_blocks import Block, blocks, normalise
 from tests.docs.sandbox import ROOT, SETUP_PREFIX, environment, judge_handler, make_sandbox, prepare, run
 from grader.testing.fake_batches import FakeBatches
@@ -128,7 +128,7 @@ def test_rubric_reference_in_readme_is_generated_from_the_schema() -> None:
     text = README.read_text(encoding="utf-8")
     start = text.index("<!-- rubric-reference:start -->\n") + len("<!-- rubric-reference:start -->\n")
     end = text.index("<!-- rubric-reference:end -->")
-    assert text[start:end] == rubric_reference(), "regenerate with: python -m grader.schema_doc --write README.md"
+    assert text[start:end] == rubric_reference(), "regenerate with: python -m grader.schemas.doc --write README.md"
 
 
 @pytest.mark.parametrize("verb", ["grade", "report", "compare", "checklist", "calibrate", "audit", "rubric", "transcripts"])

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from grader.cli import cli
-from grader.problems import ReasonGroup, ReasonTally, kind_of
+from grader.grading.problems import ReasonGroup, ReasonTally, kind_of
 from tests.engine.util import write_jsonl
 
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.engine import Engine, GradeOptions
+from grader.grading.engine import Engine, GradeOptions
 from grader.errors import RunFolderError
-from grader.outcomes import NO_JUDGE_HINT
+from grader.grading.outcomes import NO_JUDGE_HINT
 from grader.run.folder import MemorySink
 from grader.rubric import load_rubrics
 from grader.transcripts.model import Message, Source, Transcript
@@ -50,7 +50,7 @@ def test_every_pair_gets_one_outcome(tmp_path, rubric_dir, finding_validator):
 
 def test_worker_pool_writes_exactly_what_the_in_process_path_writes(tmp_path, rubric_dir, monkeypatch):
     """The pool path (checks decided and serialised in workers) against the in-process path."""
-    import grader.engine as engine_mod
+    import grader.grading.engine as engine_mod
 
     started: list[int] = []
     chunks: list[int] = []

@@ -1,9 +1,9 @@
-"""The rules that combine checks and judge (grader.outcomes.decide), by hand."""
+"""The rules that combine checks and judge (grader.grading.outcomes.decide), by hand."""
 from __future__ import annotations
 
 from grader.checks.base import CheckResult, Hit
 from grader.judges.base import JudgeOutcome
-from grader.outcomes import NO_JUDGE_HINT, decide
+from grader.grading.outcomes import NO_JUDGE_HINT, decide
 from grader.run.folder import Evidence
 from grader.rubric import CheckSpec, JudgeSpec, Principle
 

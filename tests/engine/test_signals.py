@@ -137,7 +137,7 @@ def test_sigterm_and_sigint_stop_the_run_cleanly_and_resume_finishes_it(tmp_path
 
 WATCHED = textwrap.dedent("""
     import multiprocessing, os, sys, time
-    from grader import workerguard
+    from grader.grading import workerguard
 
     def worker(grader_pid):
         workerguard._set_pdeathsig = lambda: False  # only the portable watcher is left
@@ -205,11 +205,11 @@ class _StallingJudge:
 
 
 def test_cancelling_a_judge_run_drops_calls_in_flight_and_marks_the_run(tmp_path, rubric_dir):
-    """The judge path of an interruption (what SIGINT/SIGTERM do through grader.runstop):
+    """The judge path of an interruption (what SIGINT/SIGTERM do through grader.grading.runstop):
     calls in flight are cancelled, nothing half-written, run.json interrupted, resume finishes."""
     import asyncio
 
-    from grader.engine import Engine, GradeOptions
+    from grader.grading.engine import Engine, GradeOptions
     from grader.rubric import load_rubrics
 
     n = 40

@@ -201,8 +201,8 @@ def test_an_interactive_rerun_finds_the_batch_answers_in_the_cache(tmp_path, key
 def test_batches_are_split_within_the_request_and_byte_limits(limits, expected, tmp_path, keys):
     import asyncio
 
-    from grader.batch_run import run_batched
-    from grader.engine import GradeOptions
+    from grader.grading.batch_run import run_batched
+    from grader.grading.engine import GradeOptions
     from grader.judges import make_judge
     from grader.judges.batch_client import BatchLimits
     from grader.judges.batching import make_batch_judge
@@ -230,8 +230,8 @@ def test_batches_are_split_within_the_request_and_byte_limits(limits, expected, 
 def test_cancel_open_batches_then_collect_resubmits(tmp_path, keys):
     import asyncio
 
-    from grader.batch_run import run_batched
-    from grader.engine import GradeOptions
+    from grader.grading.batch_run import run_batched
+    from grader.grading.engine import GradeOptions
     from grader.judges import make_judge
     from grader.judges.batching import make_batch_judge
     from grader.rubric import load_rubrics

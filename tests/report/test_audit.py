@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from grader.auditing import analyse, audit
-from grader.engine import GradeOptions
+from grader.review.audit import analyse, audit
+from grader.grading.engine import GradeOptions
 from grader.cli import cli
 from grader.errors import UsageError
 from grader.reporting.stats import wilson_interval
@@ -173,7 +173,7 @@ def test_cli_unknown_principle_is_a_usage_error(tmp_path, rubric):
 
 
 def test_principle_short_forms(tmp_path, rubric):
-    from grader.auditing import _rubrics
+    from grader.review.audit import _rubrics
     from grader.rubric import load_rubrics
 
     loaded = load_rubrics([rubric])
@@ -251,7 +251,7 @@ def test_expect_compliant_a_failed_pair_leaves_the_row_undetermined():
 
 
 def test_transcript_text_in_audit_output_is_inert():
-    from grader.auditing import AuditExample, AuditResult
+    from grader.review.audit import AuditExample, AuditResult
     from grader.cli.audit import to_markdown, to_table
 
     hostile = "t\x1b]0;pwn\x07<img src=x onerror=alert(1)>|x"

@@ -7,7 +7,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from grader.cli import cli
-from grader.engine import Engine, GradeOptions
+from grader.grading.engine import Engine, GradeOptions
 from grader.reporting.html_parts import message_anchor
 from grader.rubric import load_rubrics
 from tests.report.htmlcheck import parse

@@ -1,11 +1,11 @@
-"""grader.rubric_test: agreement of a rubric's examples with their expectations."""
+"""grader.grading.examples: agreement of a rubric's examples with their expectations."""
 from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
 from grader.judges.base import JudgeOutcome
 from grader.rubric import Principle, load_rubric_path
-from grader.rubric_test import arun_examples, run_examples
+from grader.grading.examples import arun_examples, run_examples
 from grader.transcripts.model import Transcript
 
 from .conftest import principle

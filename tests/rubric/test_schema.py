@@ -8,7 +8,7 @@ import yaml
 
 from grader.errors import RubricError, UnknownCheckKindError
 from grader.rubric import load_rubric_path
-from grader.rubric_test import example_transcripts
+from grader.grading.examples import example_transcripts
 
 from .conftest import HEADER, principle
 

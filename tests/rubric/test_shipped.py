@@ -6,7 +6,7 @@ import re
 import pytest
 
 from grader.rubric import DEFAULT_RUBRIC, load_rubric_path
-from grader.rubric_test import run_examples
+from grader.grading.examples import run_examples
 
 NON_SUBVERSION = {"P11", "P12", "P13", "P19"}
 AGENTIC_REQUIRED = {"P11", "P12", "P13", "P14", "P15", "P17"}

@@ -6,9 +6,9 @@ from collections import Counter, defaultdict
 
 import pytest
 
-from grader.checkrun import CheckRunner
+from grader.grading.checkrun import CheckRunner
 from grader.errors import InputError, SkippedInput
-from grader.outcomes import decide
+from grader.grading.outcomes import decide
 from grader.rubric import DEFAULT_RUBRIC, load_rubric_path
 from grader.transcripts.load import iter_inputs
 

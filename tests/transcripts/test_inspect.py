@@ -246,7 +246,7 @@ def test_non_finite_scores_are_strings_and_results_are_strict_json(tmp_path, log
     from inspect_ai.log import read_eval_log, write_eval_log
     from inspect_ai.scorer import Score
 
-    from grader.engine import Engine
+    from grader.grading.engine import Engine
     from grader.rubric import load_rubrics
     from tests.helpers import validate_results
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from grader.engine import Engine
+from grader.grading.engine import Engine
 from grader.rubric import load_rubrics
 from grader.transcripts.load import load_transcripts
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import os
 from typing import Sequence
 
-from .errors import UsageError
-from .transcripts.load import input_files
-from .transcripts.table import detecting_extensions, get_format
+from ..errors import UsageError
+from ..transcripts.load import input_files
+from ..transcripts.table import detecting_extensions, get_format
 
 
 def looked_for(fmt: str | None) -> str:

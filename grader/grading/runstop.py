@@ -13,7 +13,7 @@ import signal
 import threading
 from typing import Any, Coroutine, TypeVar
 
-from .errors import RunInterrupted
+from ..errors import RunInterrupted
 
 T = TypeVar("T")
 

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from .engine import Engine, GradeOptions, RunSummary
-from .errors import JudgeError
-from .judges.batching import BatchJudge
-from .run.folder import RunFolder
-from .rubric import Rubric
+from ..errors import JudgeError
+from ..judges.batching import BatchJudge
+from ..run.folder import RunFolder
+from ..rubric import Rubric
 
 
 async def run_batched(rubrics: Sequence[Rubric], judge: BatchJudge, options: GradeOptions,

@@ -14,11 +14,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, Mapping, Sequence
 
-from .errors import GraderError
-from .judges.base import VERDICTS, Judge, JudgeOutcome
-from .run.folder import Evidence
-from .rubric import Principle
-from .transcripts.model import Transcript
+from ..errors import GraderError
+from .base import VERDICTS, Judge, JudgeOutcome
+from ..run.folder import Evidence
+from ..rubric import Principle
+from ..transcripts.model import Transcript
 
 INFO_KEYS = ("model", "samples", "votes", "input_tokens", "output_tokens", "cost_usd", "cached")
 

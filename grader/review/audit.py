@@ -35,11 +35,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from .engine import Engine, GradeOptions
-from .errors import UsageError
-from .reporting.stats import lower_bound, upper_bound, wilson_interval
-from .run.folder import Finding, RunFolder
-from .rubric import Rubric, load_rubrics
+from ..grading.engine import Engine, GradeOptions
+from ..errors import UsageError
+from ..reporting.stats import lower_bound, upper_bound, wilson_interval
+from ..run.folder import Finding, RunFolder
+from ..rubric import Rubric, load_rubrics
 
 EXPECTS = ("compliant", "violation")
 GRADED = ("violation", "compliant", "not_applicable")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator, Mapping
 
-from .schemas import load_schema
+from . import load_schema
 
 
 def _type(node: Mapping[str, Any], defs: Mapping[str, Any]) -> str:
@@ -73,7 +73,7 @@ def write_into(readme: str) -> None:
     path.write_text(text[:start] + rubric_reference() + text[end:], encoding="utf-8")
 
 
-if __name__ == "__main__":  # python -m grader.schema_doc --write README.md
+if __name__ == "__main__":  # python -m grader.schemas.doc --write README.md
     import sys
 
     if sys.argv[1:2] == ["--write"] and len(sys.argv) == 3:

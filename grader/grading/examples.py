@@ -12,7 +12,7 @@ An example says which layer should decide it (``decided_by``):
   disagreement (the judge cannot overrule a fired check). Otherwise, without a judge the
   example is *not run* (it needs a judge), unless a check already decided it as a violation
   or ``applies_when`` rules the principle out; with a judge, the combined outcome
-  (:func:`grader.outcomes.decide`, as the engine does it) is compared with ``expect``.
+  (:func:`grader.grading.outcomes.decide`, as the engine does it) is compared with ``expect``.
 
 Pure apart from the judge's network calls: nothing is printed or written.
 """
@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
 from .checkrun import CheckRunner, CheckStage
-from .errors import InputError, RubricError
-from .judges.base import Judge, JudgeOutcome
+from ..errors import InputError, RubricError
+from ..judges.base import Judge, JudgeOutcome
 from .outcomes import SCREENED, PairOutcome, decide
-from .rubric import Example, Principle, Rubric
-from .transcripts.model import Transcript
+from ..rubric import Example, Principle, Rubric
+from ..transcripts.model import Transcript
 
 AGREE = "agree"
 DISAGREE = "disagree"

@@ -6,8 +6,8 @@ import random
 from dataclasses import replace
 from typing import Callable, Iterator, Mapping
 
-from .errors import InputError
-from .transcripts.model import Transcript
+from ..errors import InputError
+from ..transcripts.model import Transcript
 
 
 def select(items: Iterator[Transcript | InputError], limit: int | None, sample: int | None, seed: int,

@@ -15,10 +15,10 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import yaml
 
-from .errors import RubricError
-from .schemas import describe, error_path, validator
-from .shipped import DEFAULT_RUBRIC
-from .yamlsafe import load_yaml
+from ..errors import RubricError
+from ..schemas import describe, error_path, validator
+from ..shipped import DEFAULT_RUBRIC
+from ..yamlsafe import load_yaml
 
 SEVERITIES = ("critical", "high", "medium", "low")
 RUBRIC_SUFFIXES = (".yaml", ".yml", ".json")
@@ -134,7 +134,7 @@ def _validate(doc: Any, path: Path, *, header: bool) -> None:
 
 
 def _principle(raw: Mapping[str, Any], rubric_id: str, version: str, file: str, where: str) -> Principle:
-    from .checks.registry import validate_check_params  # lazy: checks import rubric models
+    from ..checks.registry import validate_check_params  # lazy: checks import rubric models
 
     checks = []
     for i, c in enumerate(raw.get("checks", [])):
