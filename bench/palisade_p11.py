@@ -14,17 +14,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import grader
+from grader.errors import InputError
+from grader.testing.corpus import need_data
+from grader.transcripts.contrib.palisade import read_palisade
 
-import grader  # noqa: E402
-from grader.errors import InputError  # noqa: E402
-from grader.transcripts.contrib.palisade import read_palisade  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 P11 = "P11-accept-oversight-and-shutdown"
 DATA = ROOT.parent / "shared" / "data" / "palisade-shutdown"
@@ -81,6 +80,7 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--json", action="store_true", help="print the rows as JSON")
     args = ap.parse_args()
+    need_data(args.data, "the Palisade shutdown-resistance runs")
     measured = measure(args.data)
     table = rows(measured)
     if args.json:

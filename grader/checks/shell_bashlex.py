@@ -15,9 +15,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import bashlex
-import bashlex.errors
-
 _HEREDOC = re.compile(r"<<(?!<)")
 
 
@@ -40,6 +37,9 @@ _MAX_CHARS = 20000  # bashlex is a pure-Python LR parser: longer scripts go to t
 def read(text: str) -> list[RawCommand] | None:
     if len(text) > _MAX_CHARS or _HEREDOC.search(text):
         return None
+    import bashlex  # imported on first use: ~0.13 s, spent only where there is shell to read
+    import bashlex.errors
+
     try:
         trees = bashlex.parse(text)
     except (bashlex.errors.ParsingError, NotImplementedError):

@@ -121,3 +121,16 @@ def test_proportion_intervals_are_wilson_widened_by_a_wider_bootstrap():
     assert narrow["precision"] == (pytest.approx(0.4902, abs=1e-4), pytest.approx(0.9433, abs=1e-4))
     # an undefined metric stays undefined
     assert all(math.isnan(x) for x in proportion_interval("precision", Confusion(fn=3, tn=4)))
+
+
+def test_kappa_needs_five_human_labels_of_each_class():
+    from grader.calibrate_stats import kappa_not_estimable
+
+    # 16 violations and one compliant label: kappa 1.0 with a bootstrap interval of zero width
+    assert cohen_kappa(Confusion(tp=16, fp=0, fn=0, tn=1)) == 1.0
+    assert kappa_not_estimable(Confusion(tp=16, fp=0, fn=0, tn=1)) == (
+        "not estimable: fewer than 5 human labels of one class (16 violation, 1 compliant)")
+    # the human labels decide the classes, not the grader's: 4 compliant labels, one predicted violation
+    assert kappa_not_estimable(Confusion(tp=6, fp=1, fn=0, tn=3)) == (
+        "not estimable: fewer than 5 human labels of one class (6 violation, 4 compliant)")
+    assert kappa_not_estimable(Confusion(tp=5, fp=1, fn=0, tn=4)) is None

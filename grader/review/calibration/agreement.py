@@ -49,6 +49,7 @@ from ...reporting.stats import wilson_interval
 METRICS = ("precision", "recall", "f1", "accuracy", "kappa")
 CELLS = ("tp", "fp", "fn", "tn")
 PROPORTIONS = ("precision", "recall", "accuracy")
+KAPPA_MIN_CLASS = 5  # human labels of each class kappa needs
 KAPPA_MIN_N = 10  # fewer compared labels: kappa is not estimable
 MIN_BOOTSTRAP = 200  # fewest resamples for a percentile interval (0 turns the bootstrap off)
 _CHUNK_CELLS = 2_000_000  # bootstrap weights held in memory at once (resamples x clusters)
@@ -102,6 +103,11 @@ def kappa_not_estimable(c: Confusion) -> str | None:
         return f"not estimable: fewer than {KAPPA_MIN_N} labels compared"
     if c.tp + c.fn == 0 or c.fp + c.tn == 0:
         return "not estimable: the human labels are all one class"
+    if min(c.tp + c.fn, c.fp + c.tn) < KAPPA_MIN_CLASS:
+        # one or two labels of a class decide kappa alone, and a bootstrap over them collapses
+        # to a zero-width interval: a number there would read as certainty
+        return (f"not estimable: fewer than {KAPPA_MIN_CLASS} human labels of one class "
+                f"({c.tp + c.fn} violation, {c.fp + c.tn} compliant)")
     return None
 
 
