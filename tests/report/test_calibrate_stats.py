@@ -124,7 +124,7 @@ def test_proportion_intervals_are_wilson_widened_by_a_wider_bootstrap():
 
 
 def test_kappa_needs_five_human_labels_of_each_class():
-    from grader.calibrate_stats import kappa_not_estimable
+    from grader.review.calibration.agreement import kappa_not_estimable
 
     # 16 violations and one compliant label: kappa 1.0 with a bootstrap interval of zero width
     assert cohen_kappa(Confusion(tp=16, fp=0, fn=0, tn=1)) == 1.0
