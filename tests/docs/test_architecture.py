@@ -177,3 +177,12 @@ def test_no_private_name_imported_across_packages() -> None:
             if private and _unit(target) != _unit(module) and target != "grader":
                 bad.append(f"{module}:{line} imports {target}{'.' + name if name else ''}")
     assert not bad, "private names imported across packages:\n" + "\n".join(bad)
+
+
+def test_architecture_md_names_every_package() -> None:
+    text = (ROOT / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    packages = sorted({p.parent.relative_to(ROOT).as_posix() for p in PKG.glob("*/__init__.py")})
+    assert "grader/grading" in packages and "grader/run" in packages
+    missing = [p for p in packages if f"`{p}/`" not in text]
+    assert not missing, f"ARCHITECTURE.md does not place: {missing}"
+    assert len(text.splitlines()) <= 60  # one screen
