@@ -23,7 +23,7 @@ from .inputs_check import check_inputs
 from ..judges.base import Judge, JudgeOutcome, JudgePending
 from .problems import ReasonTally
 from ..run.folder import InputErrorRecord, RunFolder, Sink, unreadable
-from ..run.manifest import new_run_id, now_iso, rubric_manifest
+from ..run.manifest import Counts, new_run_id, now_iso, rubric_manifest
 from ..rubric import Principle, Rubric
 from .selection import UniqueIds, select
 from ..transcripts.load import input_change, input_files, iter_inputs
@@ -75,28 +75,19 @@ class RunSummary:
         return 3 if (self.input_errors or self.errors) else 0
 
 
-class _Tally:
-    """Counts of a run kept as findings are written (a resumed run starts from the file)."""
+class _Tally(Counts):
+    """Counts of a run kept as findings are written (a resumed run starts from the file), and
+    the reasons of the pairs that ended in error."""
 
     def __init__(self) -> None:
-        self.outcomes: Counter = Counter()
-        self.flags: Counter = Counter()
-        self.by_principle: dict[str, Counter] = {}
-        self.transcripts: set[str] = set()
+        super().__init__()
         self.errors = ReasonTally()
 
     def add(self, transcript_id: str, principle_id: str, outcome: str, flags: Iterable[str],
             error: str | None = None) -> None:
-        self.outcomes[outcome] += 1
         if outcome == "error":
             self.errors.add(error, f"{transcript_id} {principle_id}")
-        counts = self.by_principle.setdefault(principle_id, Counter())
-        counts[outcome] += 1
-        self.transcripts.add(transcript_id)
-        for fl in flags:
-            self.flags[fl] += 1
-            if fl == "screened" and outcome == "ungraded":
-                counts["screened"] += 1  # of the ungraded pairs, those only screening checks examined
+        super().add(transcript_id, principle_id, outcome, flags)
 
 
 def versions() -> dict[str, str | None]:
@@ -217,9 +208,7 @@ class Engine:
 
     def _finish(self, folder: RunFolder, manifest: dict, status: str = "complete") -> RunSummary:
         tally = self._tally
-        outcomes, flags, transcripts = tally.outcomes, tally.flags, tally.transcripts
-        by_principle = {p.id: tally.by_principle.get(p.id, Counter()) for p in self.principles}
-        by_principle.update({k: v for k, v in tally.by_principle.items() if k not in by_principle})
+        principle_ids = [p.id for p in self.principles]
         records = folder.input_errors()
         bad = unreadable(records)
         input_reasons = ReasonTally()
@@ -235,16 +224,14 @@ class Engine:
         manifest.update({
             "ended_at": now_iso(),
             "status": "pending" if status == "complete" and self.pending else status,
-            "counts": {"transcripts": len(transcripts), "pairs": sum(outcomes.values()),
-                       "input_errors": n_errors, "skipped_inputs": n_skipped, "outcomes": dict(outcomes), "flags": dict(flags),
-                       "by_principle": {k: dict(v) for k, v in by_principle.items()}},
+            "counts": tally.as_dict(n_errors, principle_ids, skipped_inputs=n_skipped),
             "usage": usage,
         })
         if self.pending:
             manifest["counts"]["pending_transcripts"] = self.pending
         folder.write_manifest(manifest)
-        return RunSummary(folder.path, manifest["run_id"], len(transcripts), n_errors, outcomes,
-                          by_principle, flags, usage, self.pending, n_skipped, error_reasons=tally.errors,
+        return RunSummary(folder.path, manifest["run_id"], len(tally.transcripts), n_errors, tally.outcomes,
+                          tally.per_principle(principle_ids), tally.flags, usage, self.pending, n_skipped, error_reasons=tally.errors,
                           input_error_reasons=input_reasons)
 
     # -- grading ---------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from .folder import (OUTCOMES, Evidence, Finding, InputErrorRecord, MemorySink, RunFolder, Sink, finding_line,
                      unreadable)
-from .manifest import counts_of, new_run_id, now_iso, rubric_manifest
+from .manifest import Counts, counts_of, new_run_id, now_iso, rubric_manifest
 
-__all__ = ["OUTCOMES", "Evidence", "Finding", "InputErrorRecord", "MemorySink", "RunFolder", "Sink",
+__all__ = ["OUTCOMES", "Counts", "Evidence", "Finding", "InputErrorRecord", "MemorySink", "RunFolder", "Sink",
            "counts_of", "finding_line", "new_run_id", "now_iso", "rubric_manifest", "unreadable"]
