@@ -22,6 +22,7 @@ from .judges.base import Judge, JudgeOutcome
 from .results import InputErrorRecord, RunFolder, Sink
 from .results_api import new_run_id, now_iso, rubric_manifest
 from .rubric import Principle, Rubric
+from .shards import Shard, ShardFilter, files_digest
 from .transcripts.load import input_change, input_files, iter_inputs
 from .transcripts.model import Transcript
 
@@ -40,6 +41,7 @@ class GradeOptions:
     tags: Mapping[str, str] = field(default_factory=dict)
     workers: int | None = None  # None: both cores on large runs; 1: in-process
     resume: bool = False
+    shard: Shard | None = None  # grade only this shard of the job (see grader.shards)
 
 
 @dataclass
@@ -159,6 +161,7 @@ class Engine:
         self.options = options
         self.progress = progress
         self._tally = _Tally()
+        self._shard = ShardFilter(options.shard) if options.shard is not None else None
 
     # -- public entry points ---------------------------------------------------------------
     def run(self, paths: Sequence[str | Path], run_dir: str | Path) -> RunSummary:
@@ -186,7 +189,10 @@ class Engine:
                 sink.append_input_error(InputErrorRecord(err.path, err.locator, err.reason))
 
         ids = _Ids()
-        selected = (ids(t, self.options.tags) for t in _select(iter(items), self.options, on_error))
+        selected: Iterable[Transcript] = (ids(t, self.options.tags)
+                                          for t in _select(iter(items), self.options, on_error))
+        if self._shard is not None:
+            selected = self._shard(selected)
         await self._grade_stream(selected, done, sink, run_id)
 
     # -- run folder ------------------------------------------------------------------------
@@ -195,6 +201,8 @@ class Engine:
         settings = {"format": self.options.format, "limit": self.options.limit,
                     "sample": self.options.sample, "seed": self.options.seed,
                     "tags": dict(self.options.tags)}
+        if self.options.shard is not None:
+            settings["shard"] = str(self.options.shard)
         judge_settings = dict(self.judge.settings()) if self.judge is not None else None
         if self.options.resume:
             folder = RunFolder.open(run_dir, for_append=True)
@@ -229,6 +237,8 @@ class Engine:
             "options": settings, "rubrics": rubric_manifest(self.rubrics),
             "judge": judge_settings,
         }
+        if self._shard is not None:
+            manifest["shard"] = self._shard.manifest(files_digest(manifest["input_files"]))
         folder.write_manifest(manifest)
         return folder, manifest, set()
 
@@ -250,9 +260,15 @@ class Engine:
                        "by_principle": {k: dict(v) for k, v in by_principle.items()}},
             "usage": usage,
         })
+        if self._shard is not None:
+            manifest["shard"] = self.shard_manifest(manifest.get("shard", {}).get("inputs_sha256"))
         folder.write_manifest(manifest)
         return RunSummary(folder.path, manifest["run_id"], len(transcripts), n_errors, outcomes,
                           by_principle, flags, usage)
+
+    def shard_manifest(self, inputs_sha256: str | None) -> dict[str, Any] | None:
+        """run.json's ``shard`` entry (None when the run is not sharded)."""
+        return self._shard.manifest(inputs_sha256) if self._shard is not None else None
 
     # -- grading ---------------------------------------------------------------------------
     def _todo(self, t: Transcript, done: set) -> list[str]:

@@ -91,3 +91,8 @@ class ChecklistError(GraderError):
 
 class LabelsError(GraderError):
     """A human labels file is invalid (missing columns, unknown labels)."""
+
+
+class ShardMismatchError(RunFolderError):
+    """Run folders given to ``grader merge`` are not the complete set of shards of one job
+    (other inputs, rubrics or judge options; a shard missing, repeated or unfinished)."""

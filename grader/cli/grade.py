@@ -14,6 +14,7 @@ from ..engine import Engine, GradeOptions, RunSummary, parse_tags
 from ..errors import UsageError
 from ..outcomes import NO_JUDGE_HINT
 from ..rubric import SEVERITIES, load_rubrics
+from ..shards import parse_shard
 from .common import edge, stderr_is_tty
 
 FORMATS = ("openai", "anthropic", "inspect", "text")
@@ -43,7 +44,8 @@ def summary_table(summary: RunSummary, severities: dict[str, str]) -> Table:
 
 @click.command("grade", epilog="Examples:\n\n  grader grade transcripts/ -o runs/demo\n\n"
                "  grader grade data.jsonl --judge openai:gpt-4.1-mini --concurrency 16 --tag condition=baseline\n\n"
-               "  grader grade runs.jsonl -o runs/big --resume")
+               "  grader grade runs.jsonl -o runs/big --resume\n\n"
+               "  grader grade data.jsonl -o runs/job/shard-2 --shard 2/8   (then: grader merge runs/job/shard-* -o runs/job/all)")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("-r", "--rubric", "rubrics", multiple=True, type=click.Path(), help="Rubric file or folder (repeatable). Default: the shipped constitution.")
 @click.option("--judge", "judge_spec", default=None, help="openai:MODEL, anthropic:MODEL or scripted:FILE. Default: $GRADER_JUDGE, else no judge (offline).")
@@ -61,13 +63,15 @@ def summary_table(summary: RunSummary, severities: dict[str, str]) -> Table:
 @click.option("--tag", "tags", multiple=True, help="key=value added to every transcript's metadata (repeatable).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None, help="Input format (default: detected per file).")
 @click.option("--workers", type=click.IntRange(1, 64), default=None, help="Processes for the checks (default: up to 2).")
+@click.option("--shard", default=None, metavar="I/N", help="Grade only shard I of N (a stable split by transcript id); join the shards with `grader merge`.")
 @click.option("--fail-on", type=click.Choice(SEVERITIES), default=None, help="Exit 1 if a violation of this severity or worse is found.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary table.")
 @edge
 def grade(paths: tuple[str, ...], rubrics: tuple[str, ...], judge_spec: str | None, base_url: str | None,
           run_dir: str | None, judge_mode: str, concurrency: int, samples: int, temperature: float | None,
           no_cache: bool, resume: bool, limit: int | None, sample: int | None, seed: int,
-          tags: tuple[str, ...], fmt: str | None, workers: int | None, fail_on: str | None, quiet: bool) -> None:
+          tags: tuple[str, ...], fmt: str | None, workers: int | None, shard: str | None, fail_on: str | None,
+          quiet: bool) -> None:
     """Grade transcripts (files or folders) against a rubric into a run folder.
 
     Every (transcript, principle) pair gets one outcome: violation, compliant,
@@ -78,7 +82,7 @@ def grade(paths: tuple[str, ...], rubrics: tuple[str, ...], judge_spec: str | No
         raise UsageError("--resume needs -o RUN_DIR (the run to continue)")
     loaded = load_rubrics(list(rubrics))
     options = GradeOptions(format=fmt, limit=limit, sample=sample, seed=seed, tags=parse_tags(tags),
-                           workers=workers, resume=resume)
+                           workers=workers, resume=resume, shard=parse_shard(shard))
     judge_spec = judge_spec or os.environ.get("GRADER_JUDGE") or None
     judge: Any = None
     if judge_spec:
