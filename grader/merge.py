@@ -161,7 +161,7 @@ def merge_runs(run_dirs: Sequence["str | os.PathLike[str]"], out: "str | os.Path
         for e in p.folder.input_errors():
             errors.setdefault((e.path, e.locator), e)
     run_id = new_run_id()
-    folder = RunFolder.create(out)
+    folder = RunFolder.create(os.fspath(out))
     principle_ids = [pid for r in ref.get("rubrics") or [] for pid in r.get("principles", [])]
 
     def written() -> Iterator[Finding]:
