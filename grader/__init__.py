@@ -26,6 +26,7 @@ _EXPORTS = {
     "grade": "grader.api",
     "agrade": "grader.api",
     "load_run": "grader.api_read",
+    "merge_runs": "grader.merge",
     "make_judge": "grader.api",
     "Results": "grader.results_api",
     "Finding": "grader.results",
@@ -52,7 +53,7 @@ __all__ = [
     "load_rubric", "load_transcripts", "Transcript", "Message", "ToolCall", "Source",
     "Rubric", "Principle",
     # grading
-    "grade", "agrade", "Results", "Finding", "Evidence", "make_judge", "Judge", "JudgeOutcome",
+    "grade", "agrade", "merge_runs", "Results", "Finding", "Evidence", "make_judge", "Judge", "JudgeOutcome",
     # reading a run
     "load_run", "report", "checklist", "ChecklistResult", "calibrate", "audit",
     # errors (the subclasses live in grader.errors)
@@ -65,6 +66,7 @@ if TYPE_CHECKING:
     from .checklist_eval import ChecklistResult
     from .errors import GraderError
     from .judges.base import Judge, JudgeOutcome
+    from .merge import merge_runs
     from .results import Evidence, Finding
     from .results_api import Results
     from .rubric import Principle, Rubric

@@ -41,7 +41,7 @@ def rubric_manifest(rubrics: Sequence["Rubric"]) -> list[dict[str, Any]]:
 
 
 def counts_of(findings: Iterable[Finding], n_input_errors: int,
-              principle_ids: Sequence[str] = ()) -> dict[str, Any]:
+              principle_ids: Sequence[str] = (), n_skipped: int = 0) -> dict[str, Any]:
     """The ``counts`` entry of run.json: transcripts, pairs, input errors, outcomes,
     flags and outcomes per principle (every id of ``principle_ids`` appears, even unseen; a
     principle's ``screened`` counts those of its ``ungraded`` pairs flagged ``screened``)."""
@@ -59,7 +59,7 @@ def counts_of(findings: Iterable[Finding], n_input_errors: int,
             if fl == "screened" and f.outcome == "ungraded":
                 counts["screened"] += 1  # of the ungraded pairs, those only screening checks examined
     return {"transcripts": len(transcripts), "pairs": sum(outcomes.values()), "input_errors": n_input_errors,
-            "outcomes": dict(outcomes), "flags": dict(flags),
+            "skipped_inputs": n_skipped, "outcomes": dict(outcomes), "flags": dict(flags),
             "by_principle": {k: dict(v) for k, v in by_principle.items()}}
 
 
@@ -103,7 +103,8 @@ class Results:
     def counts(self) -> dict[str, Any]:
         """Transcripts, pairs, input errors, and outcome counts overall and per principle."""
         pids = [p for r in self.manifest.get("rubrics") or [] for p in r.get("principles", [])]
-        return counts_of(self.findings, len(unreadable(self.input_errors)), pids)
+        bad = len(unreadable(self.input_errors))
+        return counts_of(self.findings, bad, pids, len(self.input_errors) - bad)
 
     @property
     def usage(self) -> Mapping[str, Any]:
