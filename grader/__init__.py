@@ -28,7 +28,7 @@ __all__ = [
     "load_rubric", "load_transcripts", "Transcript", "Message", "ToolCall", "Source",
     "Rubric", "Principle",
     # grading
-    "grade", "agrade", "Results", "Finding", "Evidence", "make_judge", "Judge", "JudgeOutcome",
+    "grade", "agrade", "merge_runs", "Results", "Finding", "Evidence", "make_judge", "Judge", "JudgeOutcome",
     # reading a run
     "load_run", "report", "checklist", "ChecklistResult", "calibrate", "audit",
     # errors (the subclasses live in grader.errors)
@@ -38,7 +38,7 @@ __all__ = [
 if TYPE_CHECKING:
     from .api import (ChecklistResult, Evidence, Finding, GraderError, Judge, JudgeOutcome, Message, Principle,
                       Results, Rubric, Source, ToolCall, Transcript, agrade, audit, calibrate, checklist, grade,
-                      load_rubric, load_run, load_transcripts, make_judge, report)
+                      load_rubric, load_run, load_transcripts, make_judge, merge_runs, report)
 
 
 def __getattr__(name: str) -> Any:

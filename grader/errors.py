@@ -115,3 +115,8 @@ class RunInterrupted(GraderError):
         self.signum = int(signum)
         self.exit_code = 128 + self.signum
         super().__init__(f"interrupted by {signal.Signals(self.signum).name}")
+
+
+class ShardMismatchError(RunFolderError):
+    """Run folders given to ``grader merge`` are not the complete set of shards of one job
+    (other inputs, rubrics or judge options; a shard missing, repeated or unfinished)."""

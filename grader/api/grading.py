@@ -144,6 +144,7 @@ class GradeSettings:
     tags: Mapping[str, str] | Sequence[str] = field(default_factory=dict)
     principles: Sequence[str] | None = None
     workers: int | None = None
+    shard: "str | tuple[int, int] | None" = None
     # run folder
     run_dir: PathLike | None = None
     resume: bool = False
@@ -264,7 +265,8 @@ def grade(transcripts: Inputs, rubric: RubricArg = None, judge: "Judge | str | N
         **options: ``format``, ``messages_path`` (where conversations sit inside JSON
             values, e.g. ``"results[].conversation"``), ``limit``, ``sample``, ``seed``, ``tags`` (``{"k": "v"}`` or
             ``["k=v"]``), ``principles`` (ids to keep), ``workers`` (processes for the
-            checks; default: up to 2 on runs of more than 256 transcripts), ``run_dir`` (also write a run folder there, streamed as
+            checks; default: up to 2 on runs of more than 256 transcripts), ``shard``
+            (``(i, n)`` or ``"i/n"``: grade only shard i of n, see ``grader merge``), ``run_dir`` (also write a run folder there, streamed as
             findings are produced), ``resume`` (continue ``run_dir``; paths only),
             ``progress`` (callable receiving the count of graded transcripts), and for a
             spec-string judge ``base_url``, ``mode``, ``concurrency``, ``samples``,
@@ -298,6 +300,7 @@ async def agrade(transcripts: Inputs, rubric: RubricArg = None, judge: "Judge | 
     >>> results = await grader.agrade("transcripts/", judge=my_judge)   # doctest: +SKIP
     """
     from ..grading.engine import Engine, GradeOptions
+    from ..grading.shards import parse_shard
 
     opts = GradeSettings.parse(options)
     rub = as_rubric(rubric, opts.principles)
@@ -309,7 +312,8 @@ async def agrade(transcripts: Inputs, rubric: RubricArg = None, judge: "Judge | 
 
     check_messages_path(opts.messages_path, opts.format)
     gopts = GradeOptions(format=opts.format, messages_path=opts.messages_path, limit=opts.limit, sample=opts.sample, seed=opts.seed,
-                         tags=tags, workers=opts.workers, resume=opts.resume)
+                         tags=tags, workers=opts.workers, resume=opts.resume,
+                         shard=parse_shard(opts.shard))
     the_judge, owned = as_judge(judge, opts)
     try:
         engine = Engine([rub], the_judge, gopts, progress=opts.progress)
@@ -343,6 +347,8 @@ async def _grade_objects(engine: Any, transcripts: Any, opts: GradeSettings, rub
     }
     if opts.messages_path is not None:
         manifest["options"]["messages_path"] = opts.messages_path
+    if engine.options.shard is not None:
+        manifest["options"]["shard"] = str(engine.options.shard)
     kept: dict[str, list[Transcript]] = {}
     folder = RunFolder.create(os.fspath(opts.run_dir)) if opts.run_dir is not None else None
     sink: Sink = folder if folder is not None else MemorySink()
@@ -359,7 +365,13 @@ async def _grade_objects(engine: Any, transcripts: Any, opts: GradeSettings, rub
         findings, errors = sink.findings, sink.errors
     manifest.update({"ended_at": now_iso(), "status": "complete",
                      "usage": dict(judge.usage()) if judge is not None else {},
-                     "counts": counts_of(findings, len(unreadable(errors)), [p.id for p in rub.principles])})
+                     "counts": counts_of(findings, len(unreadable(errors)), [p.id for p in rub.principles],
+                                         len(errors) - len(unreadable(errors)))})
+    if engine.options.shard is not None:
+        from ..grading.shards import files_digest
+        from ..transcripts.load import input_files
+
+        manifest["shard"] = engine.shard_manifest(files_digest(input_files(paths, opts.format)) if paths else None)
     if folder is not None:
         folder.write_manifest(manifest)
     return Results(tuple(findings), tuple(errors), manifest, folder.path if folder is not None else None,

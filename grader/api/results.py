@@ -62,7 +62,8 @@ class Results:
     def counts(self) -> dict[str, Any]:
         """Transcripts, pairs, input errors, and outcome counts overall and per principle."""
         pids = [p for r in self.manifest.get("rubrics") or [] for p in r.get("principles", [])]
-        return counts_of(self.findings, len(unreadable(self.input_errors)), pids)
+        bad = len(unreadable(self.input_errors))
+        return counts_of(self.findings, bad, pids, len(self.input_errors) - bad)
 
     @property
     def usage(self) -> Mapping[str, Any]:

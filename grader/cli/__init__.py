@@ -18,6 +18,7 @@ COMMANDS = {
     "grade": "grade:grade",
     "report": "report:report",
     "compare": "compare:compare",
+    "merge": "merge:merge",
     "checklist": "checklist:checklist",
     "calibrate": "calibrate:calibrate",
     "audit": "audit:audit",

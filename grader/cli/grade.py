@@ -18,6 +18,7 @@ from ..grading.problems import ReasonTally
 from ..run.manifest import new_run_id
 from ..rubric import SEVERITIES, load_rubrics
 from ..grading.runstop import run_stoppable
+from ..grading.shards import parse_shard
 from ..transcripts.load import check_messages_path
 from ..transcripts.table import format_names
 from .common import edge, plural, stderr_is_tty
@@ -122,7 +123,8 @@ def ungraded_line(by_principle: Mapping[str, Mapping[str, int]]) -> str | None:
 
 @click.command("grade", epilog="\b\nExamples:\n  grader grade transcripts/ -o runs/demo\n"
                "  grader grade data.jsonl --judge openai:gpt-4.1-mini --concurrency 16 --tag condition=baseline\n"
-               "  grader grade runs.jsonl -o runs/big --resume")
+               "  grader grade runs.jsonl -o runs/big --resume\n"
+               "  grader grade data.jsonl -o runs/job/shard-2 --shard 2/8   (then: grader merge runs/job/shard-* -o runs/job/all)")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("-r", "--rubric", "rubrics", multiple=True, type=click.Path(), help="Rubric file or folder (repeatable). Default: the shipped constitution.")
 @click.option("--judge", "judge_spec", default=None, help="openai:MODEL, anthropic:MODEL or scripted:FILE. Default: $GRADER_JUDGE, else no judge (offline).")
@@ -142,6 +144,7 @@ def ungraded_line(by_principle: Mapping[str, Mapping[str, int]]) -> str | None:
 @click.option("--messages-path", default=None, metavar="PATH",
               help="Where the conversations sit inside each JSON value, e.g. 'results[].conversation'.")
 @click.option("--workers", type=click.IntRange(1, 64), default=None, help="Processes for the checks (default: up to 2).")
+@click.option("--shard", default=None, metavar="I/N", help="Grade only shard I of N (a stable split by transcript id); join the shards with grader merge.")
 @click.option("--fail-on", type=click.Choice(SEVERITIES), default=None, help="Exit 1 if a violation of this severity or worse is found.")
 @click.option("--batch", is_flag=True, help="Send the judge's requests through the provider's batch API (half price, results within 24 h).")
 @click.option("--no-wait", is_flag=True, help="With --batch: submit and exit; the same command with --resume collects later.")
@@ -152,7 +155,8 @@ def grade(paths: tuple[str, ...], rubrics: tuple[str, ...], judge_spec: str | No
           run_dir: str | None, judge_mode: str, concurrency: int, samples: int, temperature: float | None,
           no_cache: bool, resume: bool, limit: int | None, sample: int | None, seed: int,
           tags: tuple[str, ...], fmt: str | None, messages_path: str | None, workers: int | None,
-          fail_on: str | None, batch: bool, no_wait: bool, batch_poll: float, quiet: bool) -> None:
+          shard: str | None, fail_on: str | None, batch: bool, no_wait: bool, batch_poll: float,
+          quiet: bool) -> None:
     """Grade transcripts (files or folders) against a rubric into a run folder.
 
     Every (transcript, principle) pair gets one outcome: violation, compliant,
@@ -172,7 +176,7 @@ def grade(paths: tuple[str, ...], rubrics: tuple[str, ...], judge_spec: str | No
     check_messages_path(messages_path, fmt)
     loaded = load_rubrics(list(rubrics))
     options = GradeOptions(format=fmt, messages_path=messages_path, limit=limit, sample=sample, seed=seed, tags=parse_tags(tags),
-                           workers=workers, resume=resume)
+                           workers=workers, resume=resume, shard=parse_shard(shard))
     from_env = not judge_spec and bool(os.environ.get("GRADER_JUDGE"))
     judge_spec = judge_spec or os.environ.get("GRADER_JUDGE") or None
     judge: Any = None

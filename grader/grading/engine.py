@@ -26,6 +26,7 @@ from ..run.folder import InputErrorRecord, RunFolder, Sink, unreadable
 from ..run.manifest import Counts, new_run_id, now_iso, rubric_manifest
 from ..rubric import Principle, Rubric
 from .selection import UniqueIds, select
+from .shards import Shard, ShardFilter, files_digest
 from ..transcripts.load import input_change, input_files, iter_inputs
 from ..transcripts.model import Transcript
 from .workerguard import new_children, stop_workers
@@ -46,6 +47,7 @@ class GradeOptions:
     tags: Mapping[str, str] = field(default_factory=dict)
     workers: int | None = None  # None: both cores on large runs; 1: in-process
     resume: bool = False
+    shard: Shard | None = None  # grade only this shard of the job (see grader.grading.shards)
 
 
 @dataclass
@@ -118,6 +120,7 @@ class Engine:
         self.progress = progress
         self._tally = _Tally()
         self.pending = 0  # transcripts left for a later pass (their answers wait in a batch)
+        self._shard = ShardFilter(options.shard) if options.shard is not None else None
 
     # -- public entry points ---------------------------------------------------------------
     def run(self, paths: Sequence[str | Path], run_dir: str | Path, run_id: str | None = None) -> RunSummary:
@@ -155,7 +158,9 @@ class Engine:
 
         ids = UniqueIds()
         o = self.options
-        selected = (ids(t, o.tags) for t in select(iter(items), o.limit, o.sample, o.seed, on_error))
+        selected: Iterable[Transcript] = (ids(t, o.tags) for t in select(iter(items), o.limit, o.sample, o.seed, on_error))
+        if self._shard is not None:
+            selected = self._shard(selected)
         await self._grade_stream(selected, done, sink, run_id)
 
     # -- run folder ------------------------------------------------------------------------
@@ -167,6 +172,8 @@ class Engine:
                     "tags": dict(self.options.tags)}
         if self.options.messages_path is not None:  # (absent otherwise: older run folders resume)
             settings["messages_path"] = self.options.messages_path
+        if self.options.shard is not None:
+            settings["shard"] = str(self.options.shard)
         judge_settings = dict(self.judge.settings()) if self.judge is not None else None
         if self.options.resume:
             folder = RunFolder.open(run_dir, for_append=True)
@@ -203,6 +210,8 @@ class Engine:
             "options": settings, "rubrics": rubric_manifest(self.rubrics),
             "judge": judge_settings,
         }
+        if self._shard is not None:
+            manifest["shard"] = self._shard.manifest(files_digest(manifest["input_files"]))
         folder.write_manifest(manifest)
         return folder, manifest, set()
 
@@ -229,10 +238,16 @@ class Engine:
         })
         if self.pending:
             manifest["counts"]["pending_transcripts"] = self.pending
+        if self._shard is not None:
+            manifest["shard"] = self.shard_manifest(manifest.get("shard", {}).get("inputs_sha256"))
         folder.write_manifest(manifest)
         return RunSummary(folder.path, manifest["run_id"], len(tally.transcripts), n_errors, tally.outcomes,
                           tally.per_principle(principle_ids), tally.flags, usage, self.pending, n_skipped, error_reasons=tally.errors,
                           input_error_reasons=input_reasons)
+
+    def shard_manifest(self, inputs_sha256: str | None) -> dict[str, Any] | None:
+        """run.json's ``shard`` entry (None when the run is not sharded)."""
+        return self._shard.manifest(inputs_sha256) if self._shard is not None else None
 
     # -- grading ---------------------------------------------------------------------------
     def _todo(self, t: Transcript, done: set) -> list[str]:

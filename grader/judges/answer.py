@@ -136,6 +136,16 @@ def parse_single(obj: Any) -> Answer | str:
     return _answer(obj)
 
 
+def index_problem(answer: Answer, n_messages: int) -> str | None:
+    """A one-line problem when the answer cites a message the transcript does not have
+    (the schema can only say ``message_index >= 0``; a small model writes 1234), else None."""
+    for i, (index, _) in enumerate(answer.evidence):
+        if index >= n_messages:
+            return (f"off-contract answer at evidence[{i}].message_index: {index} is not a message of the "
+                    f"transcript (0 to {n_messages - 1})")
+    return None
+
+
 def parse_batched(obj: Any, principle_ids: Sequence[str]) -> dict[str, Answer | str]:
     """One :class:`Answer` or problem per asked principle id. A missing, duplicated or
     invalid verdict object is a problem for that principle only; objects for ids that were

@@ -3,11 +3,13 @@ with a JSON-schema response format, through the official ``openai`` SDK (retries
 from __future__ import annotations
 
 import json
+import os
 from functools import lru_cache
 from typing import Any, Mapping
 
 import openai
 
+from ..errors import JudgeConfigError
 from .answer import BATCH_SCHEMA, SINGLE_SCHEMA, wire_schema
 from .cache import frozen
 from .prompt import CHANNEL_JSON, MODE_BATCHED, Prompt
@@ -56,11 +58,28 @@ def parse_completion(content: str | bytes) -> Reply:
                  assistant={"role": "assistant", "content": content_text})
 
 
+#: ``json_schema`` (OpenAI, vLLM, Ollama, llama.cpp's llama-server) or ``json_object``: the
+#: ``{"type": "json_object", "schema": ...}`` form that llama-cpp-python's server reads (it
+#: refuses ``json_schema``); both constrain the answer to the same schema.
+RESPONSE_FORMAT_ENV = "GRADER_RESPONSE_FORMAT"
+RESPONSE_FORMATS = ("json_schema", "json_object")
+
+
 @lru_cache(maxsize=None)
-def response_format(mode: str) -> dict[str, Any]:
+def response_format(mode: str, style: str = "json_schema") -> dict[str, Any]:
     """The JSON-schema response format for a mode (a shared constant: do not mutate)."""
     schema, name = (BATCH_SCHEMA, "verdicts") if mode == MODE_BATCHED else (SINGLE_SCHEMA, "verdict")
+    if style == "json_object":
+        return frozen({"type": "json_object", "schema": wire_schema(schema)})
     return frozen({"type": "json_schema", "json_schema": {"name": name, "strict": True, "schema": wire_schema(schema)}})
+
+
+def response_format_style() -> str:
+    """The response format chosen by ``$GRADER_RESPONSE_FORMAT`` (default ``json_schema``)."""
+    style = os.environ.get(RESPONSE_FORMAT_ENV, "").strip() or "json_schema"
+    if style not in RESPONSE_FORMATS:
+        raise JudgeConfigError(f"{RESPONSE_FORMAT_ENV}={style!r}: expected one of {', '.join(RESPONSE_FORMATS)}")
+    return style
 
 
 class OpenAIBackend(SdkBackend):
@@ -72,13 +91,23 @@ class OpenAIBackend(SdkBackend):
     path = "/chat/completions"
     channel = CHANNEL_JSON
 
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.response_style = response_format_style()
+
+    def settings(self) -> dict[str, Any]:
+        out = super().settings()
+        if self.response_style != "json_schema":  # (recorded when not the default)
+            out["response_format"] = self.response_style
+        return out
+
     def request(self, prompt: Prompt, mode: str) -> dict[str, Any]:
         return {
             "model": self.model,
             "temperature": self.temperature,
             "messages": [{"role": "system", "content": prompt.system},
                          {"role": "user", "content": prompt.transcript + "\n\n" + prompt.task}],
-            "response_format": response_format(mode),
+            "response_format": response_format(mode, self.response_style),
         }
 
     def reask(self, body: Mapping[str, Any], reply: Reply, correction: str) -> dict[str, Any]:

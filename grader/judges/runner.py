@@ -21,7 +21,7 @@ from typing import Any, Mapping, Sequence
 from ..errors import GraderError
 from ..rubric import Principle
 from ..transcripts.model import Transcript
-from .answer import Answer, describe_votes, load_json_text, majority, parse_batched, parse_single
+from .answer import Answer, describe_votes, index_problem, load_json_text, majority, parse_batched, parse_single
 from .base import JudgeOutcome
 from .cache import AnswerCache, key_head, request_key
 from .evidence import verify
@@ -136,7 +136,7 @@ class ModelJudge:
             # served from the cache: finished here unless the answer needs a re-ask
             self._totals["cache_hits"] += 1
             reply = Reply.from_dict(cached)
-            parsed = self._parse(reply, [p.id for p in g])
+            parsed = self._parse(reply, [p.id for p in g], len(transcript.messages))
             if all(isinstance(a, Answer) for a in parsed.values()):
                 results[i] = self._samples(g, {k: a for k, a in parsed.items() if isinstance(a, Answer)}, {}, _Calls())
             else:
@@ -165,7 +165,15 @@ class ModelJudge:
         return request_key(self._key_head, body, sample)
 
     # -- one sample: ask, re-ask -----------------------------------------------------------
-    def _parse(self, reply: Reply, pending: Sequence[str]) -> dict[str, Answer | str]:
+    def _parse(self, reply: Reply, pending: Sequence[str], n_messages: int) -> dict[str, Answer | str]:
+        parsed = self._parse_contract(reply, pending)
+        for pid, a in parsed.items():
+            problem = index_problem(a, n_messages) if isinstance(a, Answer) else None
+            if problem:
+                parsed[pid] = problem
+        return parsed
+
+    def _parse_contract(self, reply: Reply, pending: Sequence[str]) -> dict[str, Answer | str]:
         if reply.problem:
             return {pid: reply.problem for pid in pending}
         if self.backend.channel == CHANNEL_JSON:
@@ -196,7 +204,7 @@ class ModelJudge:
                 except GraderError as e:
                     errors.update({pid: str(e) for pid in pending})
                     break
-            parsed = self._parse(reply, pending)
+            parsed = self._parse(reply, pending, len(transcript.messages))
             got.update({pid: a for pid, a in parsed.items() if isinstance(a, Answer)})
             problems = {pid: a for pid, a in parsed.items() if isinstance(a, str) and pid in pending}
             pending = [pid for pid in pending if pid not in got]

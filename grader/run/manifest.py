@@ -67,14 +67,14 @@ class Counts:
 
 
 def counts_of(findings: Iterable[Finding], n_input_errors: int,
-              principle_ids: Sequence[str] = ()) -> dict[str, Any]:
+              principle_ids: Sequence[str] = (), n_skipped: int = 0) -> dict[str, Any]:
     """The ``counts`` entry of run.json: transcripts, pairs, input errors, outcomes,
     flags and outcomes per principle (every id of ``principle_ids`` appears, even unseen; a
     principle's ``screened`` counts those of its ``ungraded`` pairs flagged ``screened``)."""
     counts = Counts()
     for f in findings:
         counts.add(f.transcript_id, f.principle_id, f.outcome, f.flags)
-    return counts.as_dict(n_input_errors, principle_ids)
+    return counts.as_dict(n_input_errors, principle_ids, skipped_inputs=n_skipped)
 
 
 __all__ = ["Counts", "counts_of", "new_run_id", "now_iso", "rubric_manifest"]

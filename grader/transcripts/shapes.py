@@ -211,11 +211,15 @@ def _text(steps: tuple[Any, ...]) -> str:
     return out
 
 
+KEYS_SHOWN = 8  # keys an error names of an object that is no conversation (each cut at 40 characters)
+
+
 def _unknown(value: Any, expected: str) -> str:
     if not isinstance(value, dict):
         return f"expected a conversation object with a 'messages' list, got {kind(value)}"
-    keys = ", ".join(sorted(map(str, value))[:8]) or "none"
-    more = f" (+{len(value) - 8} more)" if len(value) > 8 else ""
+    shown = [k if len(k) <= 40 else k[:37] + "..." for k in sorted(map(str, value))[:KEYS_SHOWN]]
+    keys = ", ".join(shown) or "none"
+    more = f" (+{len(value) - KEYS_SHOWN} more)" if len(value) > KEYS_SHOWN else ""
     hint = ""
     deeper = find_conversations(value, HINT_DEPTH)
     if deeper:

@@ -80,9 +80,8 @@ def _imports(module: str) -> list[tuple[str, str | None, int]]:
                 if submodule in MODULES:  # `from . import engine`
                     out.append((submodule, None, node.lineno))
                 else:
-                    target = _existing(source)
-                    assert target, f"{module}:{node.lineno}: {source} is not a grader module"
-                    out.append((target, alias.name, node.lineno))
+                    assert source in MODULES, f"{module}:{node.lineno}: {source} is not a grader module"
+                    out.append((source, alias.name, node.lineno))
     return out
 
 

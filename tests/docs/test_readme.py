@@ -131,7 +131,8 @@ def test_rubric_reference_in_readme_is_generated_from_the_schema() -> None:
     assert text[start:end] == rubric_reference(), "regenerate with: python -m grader.schemas.doc --write README.md"
 
 
-@pytest.mark.parametrize("verb", ["grade", "report", "compare", "checklist", "calibrate", "audit", "rubric", "transcripts"])
+@pytest.mark.parametrize("verb", ["grade", "report", "compare", "checklist", "calibrate", "audit", "rubric", "transcripts",
+                                  "merge"])
 def test_every_command_help_has_an_example(verb: str) -> None:
     from click.testing import CliRunner
 

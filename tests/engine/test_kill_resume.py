@@ -10,15 +10,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from tests.engine.util import write_jsonl
-
-
-def _lines(path: Path) -> int:
-    try:
-        with path.open("rb") as f:
-            return sum(1 for _ in f)
-    except FileNotFoundError:
-        return 0
+from tests.engine.util import count_lines as _lines, write_jsonl
 
 
 def test_kill_9_then_resume_grades_every_pair_once(tmp_path, rubric_dir):

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.engine.util import write_jsonl
+from tests.engine.util import count_lines as _lines, write_jsonl
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
 
@@ -50,14 +50,6 @@ def _group(pgid: int) -> dict[int, tuple[str, int, int]]:
 
 def _running(pids) -> list[int]:
     return [p for p in pids if (st := _stat(p)) is not None and st[0] != "Z"]
-
-
-def _lines(path: Path) -> int:
-    try:
-        with path.open("rb") as f:
-            return sum(1 for _ in f)
-    except FileNotFoundError:
-        return 0
 
 
 def _start(tmp_path: Path, rubric_dir: Path) -> tuple[subprocess.Popen, list[str], Path, list[int]]:

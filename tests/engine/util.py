@@ -15,3 +15,12 @@ def write_jsonl(path: Path, n: int, bad_every: int = 0) -> Path:
             f.write(json.dumps({"messages": [{"role": "user", "content": f"Question {i}?"},
                                              {"role": "assistant", "content": answer}]}) + "\n")
     return path
+
+
+def count_lines(path: Path) -> int:
+    """Lines in ``path`` so far (0 before it exists): how far a run in another process got."""
+    try:
+        with path.open("rb") as f:
+            return sum(1 for _ in f)
+    except FileNotFoundError:
+        return 0

@@ -391,3 +391,17 @@ def test_errors_suggest_the_format_that_reads_the_file(tmp_path):
                              "message-lines")
     (t,) = _read(q, format="message-lines")
     assert [m.content for m in t.messages] == ["hi", "yo"]
+
+
+def test_a_sidecar_with_long_keys_is_one_short_error(tmp_path):
+    """A labels sidecar keyed by long file names: one error naming 8 keys cut at 40 characters."""
+    import json as _json
+
+    from grader.transcripts.load import iter_inputs
+
+    path = tmp_path / "tags.json"
+    path.write_text(_json.dumps({f"run_{i:02d}_" + "x" * 50 + ".jsonl": ["avoided"] for i in range(10)}))
+    [err] = list(iter_inputs(path))
+    key = "run_00_" + "x" * 30 + "..."
+    assert err.reason.startswith(f"not a transcript: an object with keys {key}, run_01_")
+    assert " (+2 more) " in err.reason and len(err.reason) < 700
