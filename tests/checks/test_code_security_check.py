@@ -367,8 +367,8 @@ def test_code_too_deep_to_parse_raises_instead_of_falling_back_to_line_patterns(
 
 
 def test_code_too_deep_to_parse_makes_the_pair_an_error_and_its_shallow_twin_a_violation():
-    from grader.checkrun import CheckRunner
-    from grader.outcomes import decide
+    from grader.grading.checkrun import CheckRunner
+    from grader.grading.outcomes import decide
     from grader.rubric import DEFAULT_RUBRIC, load_rubric_path
     from tests.checks.security_helpers import transcript
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from grader.checks.context import TranscriptContext
-from grader.engine import Engine, GradeOptions
+from grader.grading.engine import Engine, GradeOptions
 from grader.rubric import DEFAULT_RUBRIC, load_rubrics
 from grader.transcripts.model import Transcript
 from tests.checks.security_helpers import check
