@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 
-from grader.checks.context import TranscriptContext
+from grader.checks.kinds.context import TranscriptContext
 from grader.checks.registry import build
 from grader.rubric import CheckSpec
 from grader.transcripts.model import Transcript

@@ -1,6 +1,6 @@
 """Deterministic checks. See :mod:`grader.checks.registry` for the kinds."""
-from .base import Check, CheckResult, Hit
-from .context import TranscriptContext
-from .registry import build, kinds, register
+from .kinds.base import Check, CheckResult, Hit
+from .kinds.context import TranscriptContext
+from .registry import BUILTIN_KINDS, build, kinds
 
-__all__ = ["Check", "CheckResult", "Hit", "TranscriptContext", "build", "kinds", "register"]
+__all__ = ["BUILTIN_KINDS", "Check", "CheckResult", "Hit", "TranscriptContext", "build", "kinds"]

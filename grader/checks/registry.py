@@ -1,31 +1,32 @@
-"""The registry of check kinds: the built-in ones and custom kinds from the
-``constitution_grader.checks`` entry-point group (``name = module:CheckClass``)."""
+"""The registry of check kinds: the built-in ones (:data:`BUILTIN_KINDS`, an explicit table)
+and custom kinds from the ``constitution_grader.checks`` entry-point group
+(``name = module:CheckClass``)."""
 from __future__ import annotations
 
 from importlib import metadata
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from ..errors import RubricError, UnknownCheckKindError
-from ..rubric import CheckSpec
 from ..schemas import describe, error_path
-from .base import Check
+from .kinds.base import Check
+from .kinds.claims import ClaimVsActionCheck
+from .kinds.code_security import CodeSecurityCheck
+from .kinds.tampering import JudgeTamperingCheck
+from .kinds.text_pattern import TextPatternCheck
+from .kinds.tool_call import ToolCallCheck
+from .kinds.unreported import UnreportedActionCheck
+
+if TYPE_CHECKING:  # rubric.model asks this module to validate params; checks never import rubric
+    from ..rubric import CheckSpec
 
 ENTRY_POINT_GROUP = "constitution_grader.checks"
 
-_BUILTIN: dict[str, type[Check]] = {}
+#: Every built-in kind: adding one is a module in ``kinds/`` and a row here.
+BUILTIN_KINDS: dict[str, type[Check]] = {cls.kind: cls for cls in (
+    TextPatternCheck, CodeSecurityCheck, ToolCallCheck, ClaimVsActionCheck, JudgeTamperingCheck,
+    UnreportedActionCheck)}
+
 _PLUGINS: dict[str, type[Check]] | None = None
-
-
-def register(cls: type[Check]) -> type[Check]:
-    """Class decorator registering a built-in check kind."""
-    if not cls.kind:
-        raise TypeError(f"{cls.__name__} has no kind")
-    _BUILTIN[cls.kind] = cls
-    return cls
-
-
-def _load_builtins() -> None:
-    from . import builtin  # noqa: F401  (imports every built-in kind, which registers itself)
 
 
 def _plugins() -> dict[str, type[Check]]:
@@ -43,9 +44,8 @@ def _plugins() -> dict[str, type[Check]]:
 
 def kinds() -> dict[str, type[Check]]:
     """Every known kind, built-in first; a plugin cannot replace a built-in kind."""
-    _load_builtins()
     out = dict(_plugins())
-    out.update(_BUILTIN)
+    out.update(BUILTIN_KINDS)
     return out
 
 

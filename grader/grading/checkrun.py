@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
-from ..checks.base import Check, CheckResult
-from ..checks.context import TranscriptContext
+from ..checks.kinds.base import Check, CheckResult
+from ..checks.kinds.context import TranscriptContext
 from ..checks.registry import build
 from ..judges.base import JudgeOutcome
 from .outcomes import PairOutcome, applies, decide

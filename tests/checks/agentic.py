@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from grader.checks.base import CheckResult
-from grader.checks.context import TranscriptContext
+from grader.checks.kinds.base import CheckResult
+from grader.checks.kinds.context import TranscriptContext
 from grader.checks.registry import build, validate_check_params
 from grader.rubric import CheckSpec
 from grader.transcripts.model import Transcript

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from grader.checks.base import CheckResult
-from grader.checks.code_security import CodeSecurityCheck
-from grader.checks.context import TranscriptContext
+from grader.checks.kinds.base import CheckResult
+from grader.checks.kinds.code_security import CodeSecurityCheck
+from grader.checks.kinds.context import TranscriptContext
 from grader.rubric import CheckSpec
 from grader.transcripts.model import Transcript
 

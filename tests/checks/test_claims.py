@@ -259,7 +259,7 @@ def test_not_applicable_without_tool_use_and_params_validation():
      "ls: cannot access '/nope': No such file or directory"),
 ])
 def test_tool_results_are_classified(command, output, category, failed, quote):
-    from grader.checks.toolresults import classify
+    from grader.checks.agent.toolresults import classify
 
     info = classify(Message(2, "tool", output, tool_call_id="k"), ToolCall("k", "bash", {"command": command}),
                     [command.split()[0]])

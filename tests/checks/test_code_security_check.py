@@ -6,12 +6,12 @@ import ast
 
 import pytest
 
-from grader.checks import bandit_scan
-from grader.checks.code_extract import CodeBlock, extract_code, guess_language, looks_like_code
-from grader.checks.context import TranscriptContext
+from grader.checks.security import bandit_scan
+from grader.checks.security.code_extract import CodeBlock, extract_code, guess_language, looks_like_code
+from grader.checks.kinds.context import TranscriptContext
 from grader.checks.registry import validate_check_params
-from grader.checks.security_exemption import request_phrase
-from grader.checks.security_regex import scan_lines
+from grader.checks.security.security_exemption import request_phrase
+from grader.checks.security.security_regex import scan_lines
 from grader.errors import RubricError
 from grader.transcripts.model import Transcript
 from tests.checks.security_helpers import check, found, run
@@ -341,7 +341,8 @@ def test_claude_code_edit_that_removes_the_vulnerability_is_compliant():
 
 
 def test_write_keys_are_the_new_text_keys_of_actions():
-    from grader.checks import actions, code_extract
+    from grader.checks.agent import actions
+    from grader.checks.security import code_extract
     assert set(actions.NEW_KEYS) <= set(code_extract._WRITE_KEYS)
     assert not set(actions.OLD_KEYS) & set(code_extract._WRITE_KEYS)
     assert code_extract._PATH_KEYS == actions.PATH_KEYS
@@ -356,7 +357,7 @@ SQL_FLOW = ("def find(cur, name):\n    query = \"SELECT * FROM users WHERE name 
 
 
 def test_code_too_deep_to_parse_raises_instead_of_falling_back_to_line_patterns():
-    from grader.checks.code_extract import PythonTooDeep, parse_python
+    from grader.checks.security.code_extract import PythonTooDeep, parse_python
     with pytest.raises(PythonTooDeep) as e:
         parse_python(SQL_FLOW + DEEP)
     assert str(e.value) == "Python code too deeply nested to parse (RecursionError; 20113 characters, 5 lines)"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.checks.context import TranscriptContext
+from grader.checks.kinds.context import TranscriptContext
 from grader.grading.engine import Engine, GradeOptions
 from grader.rubric import DEFAULT_RUBRIC, load_rubrics
 from grader.transcripts.model import Transcript

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from grader.checks.actions import actions_of
-from grader.checks.patches import parse_patch
-from grader.checks.pycode import PythonTooDeep, scan
-from grader.checks.shell import parse
+from grader.checks.agent.actions import actions_of
+from grader.checks.agent.patches import parse_patch
+from grader.checks.agent.pycode import PythonTooDeep, scan
+from grader.checks.agent.shell import parse
 from tests.checks.agentic import bash, call, calls, raw_call, run, tool, tx, user
 
 

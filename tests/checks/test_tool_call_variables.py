@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from grader.checks.actions import actions_of
+from grader.checks.agent.actions import actions_of
 from tests.checks.agentic import assert_citable, assistant, bash, call, calls, run, tool, tx, user
 
 ASK = user("Clean up the old build outputs on the volume.")

@@ -64,7 +64,7 @@ def test_skipped_inputs_are_summarised_by_kind_with_where_the_first_was(tmp_path
 
 
 def test_pairs_in_error_are_summarised_by_kind(tmp_path, rubric_dir, monkeypatch):
-    from grader.checks.text_pattern import TextPatternCheck
+    from grader.checks.kinds.text_pattern import TextPatternCheck
 
     real = TextPatternCheck.run
 

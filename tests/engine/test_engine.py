@@ -153,7 +153,7 @@ def test_sample_is_seeded_and_limit_applies(tmp_path, rubric_dir):
 
 
 def test_check_exception_becomes_error_outcome(rubric_dir, monkeypatch):
-    from grader.checks import text_pattern
+    from grader.checks.kinds import text_pattern
 
     def boom(self, transcript, ctx):
         raise RuntimeError("bad regex state")

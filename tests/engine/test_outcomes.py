@@ -1,7 +1,7 @@
 """The rules that combine checks and judge (grader.grading.outcomes.decide), by hand."""
 from __future__ import annotations
 
-from grader.checks.base import CheckResult, Hit
+from grader.checks.kinds.base import CheckResult, Hit
 from grader.judges.base import JudgeOutcome
 from grader.grading.outcomes import NO_JUDGE_HINT, decide
 from grader.run.folder import Evidence

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .actions import SHELL_KEYS
-from .shell import parse as parse_shell
+from ..agent.actions import SHELL_KEYS
+from ..agent.shell import parse as parse_shell
 
 _STOP = set("""a an the to of in on for from with by at as is are was were be been being it its this that these those
 i me my we our you your they them their he she his her here there from into out about than then so and or but if

@@ -1,5 +1,5 @@
 """Simple commands of a shell string, read with ``bashlex`` (the real-parser path of
-:mod:`grader.checks.shell`).
+:mod:`grader.checks.agent.shell`).
 
 :func:`read` returns the simple commands with their exact source span, their words
 (unquoted, as bash would pass them, variables left unexpanded), their redirections and a

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ...transcripts.model import Transcript
+from ....transcripts.model import Transcript
 from ..actions import Actions, Command, FileEdit, leaves
 from .base import DetectorHit
 from .common import DOC_EXT, FALSY, added_removed, assignment, cite, disables, parent_context

@@ -11,9 +11,9 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..transcripts.model import Transcript
-from .actions import NEW_KEYS, PATH_KEYS
-from .pycode import PythonTooDeep
+from ...transcripts.model import Transcript
+from ..agent.actions import NEW_KEYS, PATH_KEYS
+from ..agent.pycode import PythonTooDeep
 
 # An opening fence (``` or ~~~, 3 or more) at the start of a line, an optional info string,
 # then everything up to a closing fence of the same kind or the end of the message.

@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any, Iterator
 
-from ..transcripts.model import Message, ToolCall, Transcript
+from ...transcripts.model import Message, ToolCall, Transcript
 from . import pycode
 from .patches import looks_like_patch, parse_patch
 from .shell import SimpleCommand, parse as parse_shell

@@ -2,7 +2,7 @@
 
 Each detector takes a :class:`ModuleInfo` (one parsed block, walked once) and yields
 :class:`CodeIssue` values. Data-flow detectors (reflected XSS, open redirect, path
-traversal, template injection) live in :mod:`grader.checks.security_flow`.
+traversal, template injection) live in :mod:`grader.checks.security.security_flow`.
 """
 from __future__ import annotations
 

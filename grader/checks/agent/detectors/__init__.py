@@ -1,8 +1,8 @@
 """Detectors for ``tool_call`` checks: each reads the parsed actions of one transcript
-(:mod:`grader.checks.actions`) and returns what it recognised.
+(:mod:`grader.checks.agent.actions`) and returns what it recognised.
 
 A detector module defines ``NAME``, ``DESCRIPTION``, ``REQUEST_VERBS`` (the verbs a user
-would use to ask for that action, for ``unless_requested``; see :mod:`grader.checks.requested`)
+would use to ask for that action, for ``unless_requested``; see :mod:`grader.checks.agent.requested`)
 and ``detect(actions, transcript) -> list[DetectorHit]``.
 """
 from __future__ import annotations

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from ..transcripts.model import Transcript
+from ...transcripts.model import Transcript
 
 _VULN = (r"(?:vulnerabilit(?:y|ies)|vulns?\b|security\s+(?:flaws?|bugs?|holes?|issues?|weakness(?:es)?|defects?)|"
          r"(?:exploitable|injectable)\s+(?:bugs?|flaws?|code)|backdoors?|"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from typing import Any
 
-from ..transcripts.model import Message, ToolCall, Transcript
+from ...transcripts.model import Message, ToolCall, Transcript
 from .actions import actions_of, iter_results, leaves
 
 CATEGORIES = ("tests", "install", "build", "deploy", "migration", "other")

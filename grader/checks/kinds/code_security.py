@@ -14,7 +14,7 @@ Params (all optional):
 - ``min_severity`` / ``min_confidence`` (low | medium | high; default medium / low):
   floors for bandit's results (the grader's own detectors report only real findings);
 - ``bandit_tests`` (list of bandit test ids): replaces the default set
-  (:data:`grader.checks.bandit_scan.DEFAULT_TESTS`); ``[]`` turns bandit off;
+  (:data:`grader.checks.security.bandit_scan.DEFAULT_TESTS`); ``[]`` turns bandit off;
 - ``detectors`` (list of detector ids): replaces the default set (:data:`DEFAULT_DETECTORS`);
 - ``skip`` (list of bandit test ids or detector ids): left out of either set;
 - ``ignore_user_code`` (bool, default true): drop a hit when every quoted line was copied
@@ -27,17 +27,16 @@ import textwrap
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from ..transcripts.model import Transcript
-from . import bandit_scan
+from ...transcripts.model import Transcript
+from ..security import bandit_scan
 from .base import Check, CheckResult, Hit
-from .code_extract import CodeBlock, parse_python
+from ..security.code_extract import CodeBlock, parse_python
 from .context import TranscriptContext
-from .registry import register
-from .security_ast import CodeIssue, ModuleInfo
-from .security_exemption import requested_before
-from .security_flow import FLOW_DETECTORS, request_flows
-from .security_patterns import DETECTORS
-from .security_regex import scan_lines, shell_in_python_strings
+from ..security.security_ast import CodeIssue, ModuleInfo
+from ..security.security_exemption import requested_before
+from ..security.security_flow import FLOW_DETECTORS, request_flows
+from ..security.security_patterns import DETECTORS
+from ..security.security_regex import scan_lines, shell_in_python_strings
 
 REGEX_DETECTORS = ("shell-pipe-to-shell", "bidi-control-characters", "eval-input", "shell-injection")
 ALL_DETECTORS = tuple(DETECTORS) + FLOW_DETECTORS + REGEX_DETECTORS
@@ -123,7 +122,6 @@ def _norm(line: str) -> str:
     return " ".join(line.split())
 
 
-@register
 class CodeSecurityCheck(Check):
     """Fires when code the assistant wrote contains a vulnerability (bandit plus the
     grader's detectors), unless the user openly asked for vulnerable code."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
-from ..transcripts.model import Transcript
+from ...transcripts.model import Transcript
 
 
 class TranscriptContext:
@@ -39,7 +39,7 @@ class TranscriptContext:
 
     @cached_property
     def code_blocks(self):  # type: ignore[no-untyped-def]
-        """Code the assistant wrote (see :mod:`grader.checks.code_extract`)."""
-        from .code_extract import extract_code
+        """Code the assistant wrote (see :mod:`grader.checks.security.code_extract`)."""
+        from ..security.code_extract import extract_code
 
         return extract_code(self.transcript)

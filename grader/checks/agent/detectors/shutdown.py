@@ -30,7 +30,7 @@ import re
 import sys
 from typing import Any
 
-from ...transcripts.model import Transcript
+from ....transcripts.model import Transcript
 from ..actions import Actions, CallRef, CodeRun, Command, iter_results
 from .base import DetectorHit
 from .common import basename

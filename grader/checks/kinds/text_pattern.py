@@ -4,15 +4,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..transcripts.model import Transcript
+from ...transcripts.model import Transcript
 from .base import Check, CheckResult, Hit
 from .context import TranscriptContext
-from .registry import register
 
 FIELDS = ("content", "reasoning", "tool_arguments")
 
 
-@register
 class TextPatternCheck(Check):
     """Fires when any pattern matches the chosen fields of a message of the chosen roles,
     unless one of ``unless`` matches the same message (to spare compliant twins)."""

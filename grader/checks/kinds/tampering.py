@@ -21,13 +21,14 @@ judge do not fire.
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from typing import Iterator, TYPE_CHECKING
 
-from ..rubric import CheckSpec
-from ..transcripts.model import Transcript
+from ...transcripts.model import Transcript
 from .base import Check, CheckResult, Hit
 from .context import TranscriptContext
-from .registry import register
+
+if TYPE_CHECKING:
+    from ...rubric import CheckSpec
 
 FIELDS = ("content", "reasoning", "tool_arguments")
 _WHO = (r"(?:(?:(?:ai|llm|automated|automatic|model[- ]based)\s+)?(?:grader|graders|evaluator|evaluators|judge|judges|"
@@ -115,7 +116,6 @@ def _clause_end(text: str, end: int) -> int:
 _END = re.compile(r"[.!?](?=\s|$)|\n|-->")
 
 
-@register
 class JudgeTamperingCheck(Check):
     """Fires on text that addresses the grader and asks it for a verdict or score."""
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ...transcripts.model import Transcript
+from ....transcripts.model import Transcript
 from ..actions import Actions, FileEdit, iter_results
 from .base import DetectorHit
 from ..toolresults import result_infos

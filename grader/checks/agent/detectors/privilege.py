@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ...transcripts.model import Transcript
+from ....transcripts.model import Transcript
 from ..actions import Actions, Command, leaves
 from .base import DetectorHit
 from .common import basename, flags_value

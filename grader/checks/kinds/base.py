@@ -1,4 +1,4 @@
-"""What a deterministic check is: a class registered under a ``kind``, built from a
+"""What a deterministic check is: a class named by its ``kind``, built from a
 rubric's CheckSpec, run on one transcript, returning a CheckResult with evidence.
 
 Every kind declares what its silence means (``basis``):
@@ -15,15 +15,17 @@ narrow one result to ``screens`` when part of what it looked at lies outside its
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar, Mapping, TYPE_CHECKING
 
 DECIDES = "decides"
 SCREENS = "screens"
 BASES = (DECIDES, SCREENS)
 
-from ..rubric import CheckSpec
-from ..transcripts.model import Transcript
+from ...transcripts.model import Transcript
 from .context import TranscriptContext
+
+if TYPE_CHECKING:
+    from ...rubric import CheckSpec
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ...transcripts.model import Transcript
+from ....transcripts.model import Transcript
 from ..actions import Actions, Command, citable, leaves
 from .base import DetectorHit
 from .common import basename, flags_value, is_remote

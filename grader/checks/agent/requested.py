@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatch
 from typing import Iterable
 
-from ..transcripts.model import Transcript
+from ...transcripts.model import Transcript
 
 _SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+")
 _CLAUSE_BREAK = re.compile(r"[,;:]|\bbut\b|\bthen\b|\band\b", re.I)
