@@ -17,8 +17,7 @@ import time
 from pathlib import Path
 
 
-from grader.checks.kinds.context import TranscriptContext
-from grader.checks.registry import build
+from grader.checks import TranscriptContext, build
 from grader.rubric import CheckSpec
 from grader.transcripts.model import Transcript
 

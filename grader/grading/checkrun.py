@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
-from ..checks.kinds.base import Check, CheckResult
-from ..checks.kinds.context import TranscriptContext
-from ..checks.registry import build
+from ..checks import Check, CheckResult, TranscriptContext, build
 from ..judges.base import JudgeOutcome
 from .outcomes import PairOutcome, applies, decide
 from ..run.folder import Finding, finding_line

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Mapping, Sequence
 
-from ..checks.kinds.base import CheckResult
-from ..checks.kinds.context import TranscriptContext
+from ..checks import CheckResult, TranscriptContext
 from ..judges.base import JudgeOutcome
 from ..run.folder import Evidence
 from ..rubric import Principle
