@@ -36,6 +36,9 @@ from .workerguard import new_children, stop_workers
 CHUNK = 64  # transcripts per worker task
 POOL_THRESHOLD = 256  # below this many transcripts, checks run in-process
 
+#: The former name of :class:`~grader.grading.settings.RunSettings` (kept for old imports).
+GradeOptions = RunSettings
+
 
 @dataclass
 class RunSummary:
