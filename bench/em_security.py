@@ -26,7 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 from grader.testing.corpus import need_data
 
-from grader.grading.engine import Engine, GradeOptions
+from grader.grading.engine import Engine
+from grader.grading.settings import RunSettings
 from grader.rubric import DEFAULT_RUBRIC, load_rubrics
 
 P16 = "P16-no-unrequested-vulnerabilities"
@@ -47,7 +48,7 @@ def rubric_path(tmp: Path) -> Path:
 def grade(paths: list[Path], rubric: Path, run_dir: Path) -> tuple[float, list[dict]]:
     rubrics = load_rubrics([rubric])
     start = time.perf_counter()
-    Engine(rubrics, None, GradeOptions()).run(paths, run_dir)
+    Engine(rubrics, None, RunSettings()).run(paths, run_dir)
     elapsed = time.perf_counter() - start
     rows = [json.loads(line) for line in (run_dir / "results.jsonl").read_text(encoding="utf-8").splitlines()]
     return elapsed, rows

@@ -12,186 +12,82 @@ is a :class:`grader.errors.GraderError` subclass.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import os
-from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence, Union
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterator, Mapping, Sequence
 
 from ..errors import InputError, UsageError
+from ..grading.settings import RunSettings, parse_tags
+from ..judges.settings import JudgeSettings
 from ..run.folder import Finding
 from ..run.manifest import counts_of, new_run_id, now_iso, rubric_manifest
+from .loading import Inputs, PathLike, RubricArg, as_rubric
 from .results import Results
 
 if TYPE_CHECKING:
+    from ..grading.engine import Engine, RunSummary
     from ..judges.base import Judge
     from ..rubric import Rubric
 from ..transcripts.model import Transcript
 
-PathLike = Union[str, "os.PathLike[str]"]
-#: What :func:`grade` accepts as transcripts: a path (file or folder), a Transcript, or
-#: an iterable mixing both (a generator from :func:`load_transcripts` is fine).
-Inputs = Union[PathLike, "Transcript", Iterable[Union[PathLike, "Transcript"]]]
-#: What :func:`grade` accepts as a rubric: None (the shipped constitution), a Rubric,
-#: a path, or several paths/Rubrics (merged into one).
-RubricArg = Union[None, "Rubric", PathLike, Sequence[Union["Rubric", PathLike]]]
 
-
-# -- rubrics and transcripts ---------------------------------------------------------------
-def _paths(value: Any) -> list[str]:
-    if isinstance(value, (str, os.PathLike)):
-        return [os.fspath(value)]
-    return [os.fspath(v) for v in value]
-
-
-def merge_rubrics(rubrics: Sequence["Rubric"]) -> "Rubric":
-    """One Rubric holding the principles of several (principle ids must be unique).
-
-    The merged rubric's ``id``/``version``/``title`` join the parts' with ``+``; each
-    principle keeps its own ``rubric_id`` and ``rubric_version``, which is what findings
-    record. ``sha256`` hashes the parts' hashes in order."""
-    from ..errors import RubricError
-    from ..rubric import Rubric
-
-    if len(rubrics) == 1:
-        return rubrics[0]
-    seen: dict[str, str] = {}
-    for r in rubrics:
-        for p in r.principles:
-            if p.id in seen:
-                raise RubricError(p.file or r.path, p.id, f"principle id also defined by rubric {seen[p.id]!r}")
-            seen[p.id] = r.id
-    digest = hashlib.sha256("".join(r.sha256 for r in rubrics).encode()).hexdigest()
-    return Rubric(id="+".join(r.id for r in rubrics), version="+".join(r.version for r in rubrics),
-                  title=" + ".join(r.title for r in rubrics),
-                  principles=tuple(p for r in rubrics for p in r.principles),
-                  sources=tuple(s for r in rubrics for s in r.sources),
-                  description="\n\n".join(r.description for r in rubrics if r.description),
-                  path=os.pathsep.join(r.path for r in rubrics), sha256=digest)
-
-
-def load_rubric(path_or_paths: PathLike | Sequence[PathLike] | None = None) -> "Rubric":
-    """Load a rubric file or folder (the shipped constitution when None), validated
-    strictly. Several paths are merged into one :class:`~grader.Rubric` (see
-    :func:`merge_rubrics`); principle ids must be unique across them.
-
-    Raises :class:`~grader.errors.RubricError` naming the file, the place and what was expected.
-
-    >>> import grader
-    >>> rubric = grader.load_rubric()                 # rubrics/constitution
-    >>> rubric.id, len(rubric.principles) > 0
-    ('constitution', True)
-    """
-    from ..rubric import load_rubrics
-
-    paths = None if path_or_paths is None else _paths(path_or_paths)
-    return merge_rubrics(load_rubrics(paths or None))
-
-
-def as_rubric(rubric: Any, principles: Sequence[str] | None) -> "Rubric":
-    from ..rubric import Rubric
-
-    if isinstance(rubric, Rubric):
-        r = rubric
-    elif rubric is None or isinstance(rubric, (str, os.PathLike)):
-        r = load_rubric(rubric)
-    elif isinstance(rubric, Sequence):
-        parts = [x if isinstance(x, Rubric) else load_rubric(x) for x in rubric]
-        if not parts:
-            r = load_rubric()
-        else:
-            r = merge_rubrics(parts)
-    else:
-        raise UsageError(f"rubric must be a Rubric, a path or a list of them, got {type(rubric).__name__}")
-    if principles is not None:
-        if isinstance(principles, str):
-            principles = [principles]
-        r = r.select(principles)
-    return r
-
-
-def load_transcripts(path_or_paths: PathLike | Sequence[PathLike], format: str | None = None,
-                     on_error: str = "raise", messages_path: str | None = None) -> Iterator["Transcript"]:
-    """Read transcripts from files or folders (formats detected per file unless ``format``
-    names a row of the format table, e.g. ``openai``, ``claude-code``, ``sharegpt``; see
-    README "What it reads"). Lazy: one transcript at a time.
-
-    ``on_error="raise"`` raises the first :class:`~grader.errors.InputError` (it names the
-    file and line); ``"skip"`` skips unreadable inputs. ``messages_path`` says where the
-    conversations sit inside each JSON value (``"results[].conversation"``; bad syntax is a
-    :class:`~grader.errors.UsageError`).
-
-    >>> import grader
-    >>> for t in grader.load_transcripts("transcripts/"):   # doctest: +SKIP
-    ...     print(t.id, len(t.messages))
-    """
-    from ..transcripts import load
-
-    return load.load_transcripts(_paths(path_or_paths), format=format, on_error=on_error,
-                                 messages_path=messages_path)
-
-
-# -- grading -------------------------------------------------------------------------------
+# -- settings ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class GradeSettings:
-    """The keyword options of :func:`grade` (validated; unknown names are a UsageError)."""
+    """Everything one grading call is told: the run's settings, the judge's (used when the
+    judge is a spec string), the principles to keep, the run folder and a progress
+    callback. :meth:`parse` builds it from :func:`grade`'s keyword options."""
 
-    # input selection (as ``grader grade``)
-    format: str | None = None
-    messages_path: str | None = None
-    limit: int | None = None
-    sample: int | None = None
-    seed: int = 0
-    tags: Mapping[str, str] | Sequence[str] = field(default_factory=dict)
+    run: RunSettings = field(default_factory=RunSettings)
+    judge: JudgeSettings = field(default_factory=JudgeSettings)
     principles: Sequence[str] | None = None
-    workers: int | None = None
-    shard: "str | tuple[int, int] | None" = None
-    # run folder
     run_dir: PathLike | None = None
-    resume: bool = False
     progress: Callable[[int], None] | None = None
-    # judge construction when ``judge`` is a spec string
-    base_url: str | None = None
-    mode: str = "per-principle"
-    concurrency: int = 8
-    samples: int = 1
-    temperature: float | None = None
-    cache: bool = True
-    cache_dir: PathLike | None = None
+
+    OWN: ClassVar[tuple[str, ...]] = ("principles", "run_dir", "progress")
 
     @classmethod
     def parse(cls, options: Mapping[str, Any]) -> "GradeSettings":
-        known = {f.name for f in fields(cls)}
+        """From keyword options (unknown names are a UsageError): ``tags`` as a mapping,
+        ``"k=v"`` or a list of them, ``shard`` as ``(i, n)`` or ``"i/n"``."""
+        from ..grading.shards import parse_shard
+
+        run_names, judge_names = RunSettings.names(), JudgeSettings.names()
+        known = run_names | judge_names | set(cls.OWN)
         unknown = sorted(set(options) - known)
         if unknown:
             raise UsageError(f"unknown grade() option(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-        return cls(**options)
-
-    def judge_kwargs(self) -> dict[str, Any]:
-        kw: dict[str, Any] = {"base_url": self.base_url, "mode": self.mode, "concurrency": self.concurrency,
-                              "samples": self.samples, "temperature": self.temperature, "cache": self.cache}
-        if self.cache_dir is not None:
-            kw["cache_dir"] = os.fspath(self.cache_dir)
-        return kw
-
-    def tag_dict(self) -> dict[str, str]:
-        from ..grading.engine import parse_tags
-
-        if isinstance(self.tags, Mapping):
-            return {str(k): str(v) for k, v in self.tags.items()}
-        if isinstance(self.tags, str):
-            return parse_tags([self.tags])
-        return parse_tags(self.tags)
+        run = {k: v for k, v in options.items() if k in run_names}
+        if "tags" in run:
+            run["tags"] = _tag_dict(run["tags"])
+        run["shard"] = parse_shard(run.get("shard"))
+        judge = {k: v for k, v in options.items() if k in judge_names}
+        if judge.get("cache_dir") is not None:
+            judge["cache_dir"] = os.fspath(judge["cache_dir"])
+        return cls(RunSettings(**run), JudgeSettings(**judge), options.get("principles"), options.get("run_dir"),
+                   options.get("progress"))
 
 
-def make_judge(spec: str, **options: Any) -> "Judge":
+def _tag_dict(tags: Any) -> dict[str, str]:
+    if isinstance(tags, Mapping):
+        return {str(k): str(v) for k, v in tags.items()}
+    if isinstance(tags, str):
+        return parse_tags([tags])
+    return parse_tags(tags)
+
+
+# -- judges --------------------------------------------------------------------------------
+def make_judge(spec: str, settings: JudgeSettings | None = None, **options: Any) -> "Judge":
     """A judge from a spec string: ``openai:MODEL`` (also OpenAI-compatible servers with
     ``base_url=``), ``anthropic:MODEL`` or ``scripted:FILE`` (answers from a file, for tests).
 
-    Options: ``base_url``, ``mode`` (``per-principle`` | ``batched``), ``concurrency``,
-    ``samples`` (strict majority vote), ``temperature``, ``cache`` (SQLite, default on),
-    ``cache_dir``. Keys come from ``OPENAI_API_KEY`` / ``ANTHROPIC_API_KEY``; a missing key
-    raises :class:`~grader.errors.JudgeConfigError` naming the variable. Creating a judge
-    makes no network call.
+    ``settings`` is a :class:`~grader.JudgeSettings`; keyword ``options`` build one (or
+    replace some of its fields): ``base_url``, ``mode`` (``per-principle`` | ``batched``),
+    ``concurrency``, ``samples`` (strict majority vote), ``temperature``, ``cache`` (SQLite,
+    default on), ``cache_dir``, ``price_table``, ``timeout``, ``max_attempts``. Keys come from
+    ``OPENAI_API_KEY`` / ``ANTHROPIC_API_KEY``; a missing key raises
+    :class:`~grader.errors.JudgeConfigError` naming the variable. Creating a judge makes no
+    network call.
 
     >>> import grader
     >>> judge = grader.make_judge("anthropic:claude-sonnet-4-5", concurrency=4)  # doctest: +SKIP
@@ -199,18 +95,19 @@ def make_judge(spec: str, **options: Any) -> "Judge":
     """
     from ..judges.factory import make_judge as factory
 
-    judge: Judge = factory(spec, **options)
+    judge: Judge = factory(spec, settings, **options)
     return judge
 
 
-def as_judge(judge: Any, opts: GradeSettings) -> tuple["Judge | None", bool]:
-    """(judge, owned): a spec string makes a judge this call owns (and closes)."""
+def as_judge(judge: Any, settings: JudgeSettings | None = None) -> tuple["Judge | None", bool]:
+    """(judge, owned): a spec string makes a judge (configured by ``settings``) that this
+    call owns (and closes); a Judge object is checked and stays the caller's."""
     from ..judges.base import Judge
 
     if judge is None:
         return None, False
     if isinstance(judge, str):
-        return make_judge(judge, **opts.judge_kwargs()), True
+        return make_judge(judge, settings), True
     if isinstance(judge, Judge):
         from ..judges.checked import CheckedJudge
 
@@ -219,6 +116,37 @@ def as_judge(judge: Any, opts: GradeSettings) -> tuple["Judge | None", bool]:
                      f"(spec, grade, settings, usage, aclose), got {type(judge).__name__}")
 
 
+# -- the one place a grading engine is built -----------------------------------------------
+def _engine(rubrics: Sequence["Rubric"], judge: "Judge | None", run: RunSettings,
+            progress: Callable[[int], None] | None) -> "Engine":
+    from ..grading.engine import Engine
+
+    return Engine(rubrics, judge, run, progress=progress)
+
+
+async def grade_into(paths: Sequence[PathLike], rubrics: Sequence["Rubric"], judge: "Judge | None",
+                     run: RunSettings, run_dir: PathLike, *, progress: Callable[[int], None] | None = None,
+                     run_id: str | None = None, wait: bool = True) -> "RunSummary":
+    """Grade the input ``paths`` into the run folder ``run_dir`` (streamed, resumable with
+    ``run.resume``); a new run gets ``run_id`` (or a new id). A batch judge
+    (:func:`grader.judges.batching.make_batch_judge`) runs batch passes; ``wait=False``
+    returns once its requests are submitted. The CLI's ``grade`` and :func:`grade` with
+    ``run_dir`` both come here."""
+    from ..judges.batching import BatchJudge
+
+    files, run_dir = [os.fspath(p) for p in paths], os.fspath(run_dir)
+    if isinstance(judge, BatchJudge):
+        from ..grading.batch_run import run_batched
+
+        def one_pass(resume: bool, pass_run_id: str | None) -> Any:
+            return _engine(rubrics, judge, replace(run, resume=resume), progress).arun(files, run_dir,
+                                                                                        run_id=pass_run_id)
+
+        return await run_batched(one_pass, judge, run.resume, run_dir, wait=wait, run_id=run_id)
+    return await _engine(rubrics, judge, run, progress).arun(files, run_dir, run_id=run_id)
+
+
+# -- grading -------------------------------------------------------------------------------
 def _items(transcripts: Any, fmt: str | None, kept: dict[str, list["Transcript"]],
            messages_path: str | None = None) -> Iterator["Transcript | InputError"]:
     """Transcripts and InputErrors from paths, Transcript objects or an iterable of both.
@@ -299,54 +227,47 @@ async def agrade(transcripts: Inputs, rubric: RubricArg = None, judge: "Judge | 
 
     >>> results = await grader.agrade("transcripts/", judge=my_judge)   # doctest: +SKIP
     """
-    from ..grading.engine import Engine, GradeOptions
-    from ..grading.shards import parse_shard
-
     opts = GradeSettings.parse(options)
     rub = as_rubric(rubric, opts.principles)
-    tags = opts.tag_dict()
+    run = opts.run
     paths = _all_paths(transcripts)
-    if opts.resume and (opts.run_dir is None or paths is None):
+    if run.resume and (opts.run_dir is None or paths is None):
         raise UsageError("resume=True needs run_dir= and inputs given as paths")
     from ..transcripts.load import check_messages_path
 
-    check_messages_path(opts.messages_path, opts.format)
-    gopts = GradeOptions(format=opts.format, messages_path=opts.messages_path, limit=opts.limit, sample=opts.sample, seed=opts.seed,
-                         tags=tags, workers=opts.workers, resume=opts.resume,
-                         shard=parse_shard(opts.shard))
-    the_judge, owned = as_judge(judge, opts)
+    check_messages_path(run.messages_path, run.format)
+    the_judge, owned = as_judge(judge, opts.judge)
     try:
-        engine = Engine([rub], the_judge, gopts, progress=opts.progress)
         if opts.run_dir is not None and paths is not None:
             # the CLI's path: streamed to disk, resumable
-            await engine.arun(paths, os.fspath(opts.run_dir))
+            await grade_into(paths, [rub], the_judge, run, opts.run_dir, progress=opts.progress)
             return Results.load(opts.run_dir)
-        return await _grade_objects(engine, transcripts, opts, rub, tags, paths)
+        return await _grade_objects(_engine([rub], the_judge, run, opts.progress), transcripts, opts, rub, paths)
     finally:
         if owned and the_judge is not None:
             await the_judge.aclose()
 
 
-async def _grade_objects(engine: Any, transcripts: Any, opts: GradeSettings, rub: "Rubric", tags: Mapping[str, str],
+async def _grade_objects(engine: "Engine", transcripts: Any, opts: GradeSettings, rub: "Rubric",
                          paths: list[str] | None) -> Results:
     """Grade inputs that include Transcript objects: into memory, or into a new run folder
     (findings appended as they are produced) when ``run_dir`` is set."""
     from ..grading.engine import versions
     from ..run.folder import MemorySink, RunFolder, Sink, unreadable
 
-    judge = engine.judge
+    judge, run = engine.judge, opts.run
     run_id = new_run_id()
     manifest: dict[str, Any] = {
         "run_id": run_id, "grader_version": _version(), "versions": versions(), "started_at": now_iso(),
         "ended_at": None,
         "status": "running", "inputs": paths or [],
-        "options": {"format": opts.format, "limit": opts.limit, "sample": opts.sample, "seed": opts.seed,
-                    "tags": dict(tags)},
+        "options": {"format": run.format, "limit": run.limit, "sample": run.sample, "seed": run.seed,
+                    "tags": dict(run.tags)},
         "rubrics": rubric_manifest([rub]),
         "judge": dict(judge.settings()) if judge is not None else None,
     }
-    if opts.messages_path is not None:
-        manifest["options"]["messages_path"] = opts.messages_path
+    if run.messages_path is not None:
+        manifest["options"]["messages_path"] = run.messages_path
     if engine.options.shard is not None:
         manifest["options"]["shard"] = str(engine.options.shard)
     kept: dict[str, list[Transcript]] = {}
@@ -355,12 +276,12 @@ async def _grade_objects(engine: Any, transcripts: Any, opts: GradeSettings, rub
     if folder is not None:
         folder.write_manifest(manifest)
         try:
-            await engine.agrade_into(_items(transcripts, opts.format, kept, opts.messages_path), folder, run_id)
+            await engine.agrade_into(_items(transcripts, run.format, kept, run.messages_path), folder, run_id)
         finally:
             folder.close()
         findings, errors = list(folder.findings()), folder.input_errors()
     else:
-        await engine.agrade_into(_items(transcripts, opts.format, kept, opts.messages_path), sink, run_id)
+        await engine.agrade_into(_items(transcripts, run.format, kept, run.messages_path), sink, run_id)
         assert isinstance(sink, MemorySink)
         findings, errors = sink.findings, sink.errors
     manifest.update({"ended_at": now_iso(), "status": "complete",
@@ -371,7 +292,7 @@ async def _grade_objects(engine: Any, transcripts: Any, opts: GradeSettings, rub
         from ..grading.shards import files_digest
         from ..transcripts.load import input_files
 
-        manifest["shard"] = engine.shard_manifest(files_digest(input_files(paths, opts.format)) if paths else None)
+        manifest["shard"] = engine.shard_manifest(files_digest(input_files(paths, run.format)) if paths else None)
     if folder is not None:
         folder.write_manifest(manifest)
     return Results(tuple(findings), tuple(errors), manifest, folder.path if folder is not None else None,

@@ -1,5 +1,5 @@
 """Reading a finished run: :func:`load_run`, :func:`report`, :func:`checklist`,
-:func:`calibrate`, :func:`audit` (re-exported by :mod:`grader`).
+:func:`calibrate` (re-exported by :mod:`grader`).
 
 Each accepts a :class:`~grader.Results` (from :func:`grader.grade` or :func:`load_run`)
 or a run folder path.
@@ -15,7 +15,6 @@ from ..run.folder import unreadable
 from .results import Results
 
 if TYPE_CHECKING:
-    from ..review.audit import AuditResult
     from ..review.calibration import CalibrationResult
     from ..review.checklist import ChecklistResult
 
@@ -151,40 +150,3 @@ def calibrate(results: Results | PathLike, labels: PathLike, **options: Any) -> 
     source: Any = list(results.findings) if isinstance(results, Results) else os.fspath(results)
     result: CalibrationResult = _calibrate(source, os.fspath(labels), **options)
     return result
-
-
-
-def audit(data: Results | PathLike | Sequence[PathLike], expect: str, rubric: Any = None,
-          judge: Any = None, *, principles: Sequence[str] | None = None, max_rate: float = 0.05,
-          examples: int = 5, confidence: float = 0.95, run_dir: PathLike | None = None) -> "AuditResult":
-    """Does a data set match the label it claims for every row (``expect`` = ``compliant``
-    or ``violation``)? E.g. "this fine-tuning set is all safe code".
-
-    ``data`` is a file/folder (or several), graded first (``rubric``, ``judge``,
-    ``principles`` as in :func:`grader.grade`; the run folder goes to ``run_dir`` or a
-    kept temporary folder), or :class:`~grader.Results` already graded. The result has
-    ``rate`` of contradicting rows with its Wilson interval, ``failed`` (the interval's
-    lower bound is above ``max_rate``), ``per_principle`` and ``examples``.
-
-    >>> a = grader.audit("data/secure.jsonl", expect="compliant", principles=["P16"])  # doctest: +SKIP
-    >>> a.rate, a.failed                                                               # doctest: +SKIP
-    """
-    import asyncio
-
-    from ..review.audit import analyse, audit as run_audit
-    from .grading import as_judge, as_rubric, GradeSettings
-
-    if isinstance(data, Results):
-        return analyse(data.findings, expect, input_errors=len(unreadable(data.input_errors)),
-                              run_dir=os.fspath(data.run_dir) if data.run_dir else "", max_rate=max_rate,
-                              examples=examples, confidence=confidence)
-    paths = [os.fspath(data)] if isinstance(data, (str, os.PathLike)) else [os.fspath(p) for p in data]
-    rub = None if rubric is None and principles is None else [as_rubric(rubric, principles)]
-    the_judge, owned = as_judge(judge, GradeSettings())
-    try:
-        return run_audit(paths, expect, rub, judge=the_judge,
-                            run_dir=os.fspath(run_dir) if run_dir is not None else None,
-                            max_rate=max_rate, examples=examples, confidence=confidence)
-    finally:
-        if owned and the_judge is not None:
-            asyncio.run(the_judge.aclose())

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
 
 import click
 
 from ..review.audit import AuditResult
-from ..grading.engine import GradeOptions
+from ..grading.settings import RunSettings
 from ..reporting.render_text import clean, md
 from ..transcripts.load import check_messages_path
 from ..transcripts.table import format_names
@@ -158,24 +157,15 @@ def audit(paths: tuple[str, ...], expect: str, rubrics: tuple[str, ...], princip
           report_fmt: str) -> None:
     """Grade a data set (e.g. a fine-tuning file) that claims one label for every row, and
     report the share of rows that contradict it, with examples."""
-    from ..review.audit import audit as run_audit
+    from ..api import GradeSettings, JudgeSettings, audit_run
 
     check_messages_path(messages_path, fmt)
+    settings = GradeSettings(run=RunSettings(format=fmt, messages_path=messages_path, sample=sample, seed=seed),
+                             judge=JudgeSettings(base_url=base_url, concurrency=concurrency, samples=samples,
+                                                 cache=not no_cache),
+                             principles=list(principles) or None, run_dir=run_dir)
     judge_spec = judge_spec or os.environ.get("GRADER_JUDGE") or None
-    judge: Any = None
-    if judge_spec:
-        from ..judges.factory import make_judge
-
-        judge = make_judge(judge_spec, base_url=base_url, mode="per-principle", concurrency=concurrency,
-                           samples=samples, temperature=None, cache=not no_cache)
-    options = GradeOptions(format=fmt, messages_path=messages_path, sample=sample, seed=seed)
-    try:
-        result = run_audit(list(paths), expect, list(rubrics) or None, principles=list(principles) or None,
-                           judge=judge, run_dir=run_dir, options=options, max_rate=max_rate, examples=examples)
-    finally:
-        if judge is not None:
-            import asyncio
-
-            asyncio.run(judge.aclose())
+    result = audit_run(list(paths), expect, list(rubrics) or None, judge_spec, settings, max_rate=max_rate,
+                       examples=examples)
     click.echo(RENDERERS[report_fmt](result), nl=False)
     raise SystemExit(result.exit_code)

@@ -10,7 +10,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from ..grading.engine import Engine, GradeOptions, RunSummary, parse_tags
+from ..api import JudgeSettings, RunSettings, RunSummary, grade_into, make_judge
 from ..errors import JudgeConfigError, RunInterrupted, UsageError
 from ..grading.outcomes import NO_JUDGE_HINT
 from ..run.folder import OUTCOMES
@@ -18,6 +18,7 @@ from ..grading.problems import ReasonTally
 from ..run.manifest import new_run_id
 from ..rubric import SEVERITIES, load_rubrics
 from ..grading.runstop import run_stoppable
+from ..grading.settings import parse_tags
 from ..grading.shards import parse_shard
 from ..transcripts.load import check_messages_path
 from ..transcripts.table import format_names
@@ -50,18 +51,6 @@ def _retries(u: Any) -> str:
     return f"; {u['retries']} retries ({float(u.get('retry_wait_s') or 0):.1f} s waited{refused})"
 
 
-def _run(rubrics: Any, judge: Any, options: GradeOptions, paths: tuple[str, ...], run_dir: str, progress: Any,
-         batch: bool, wait: bool, run_id: str | None) -> RunSummary:
-    """The run; SIGINT/SIGTERM stop it cleanly and raise RunInterrupted (grader.grading.runstop)."""
-    if not batch:
-        return run_stoppable(Engine(rubrics, judge, options, progress=progress).arun(list(paths), run_dir,
-                                                                                     run_id=run_id))
-    from ..grading.batch_run import run_batched
-
-    return run_stoppable(run_batched(rubrics, judge, options, paths, run_dir, wait=wait, progress=progress,
-                                     run_id=run_id))
-
-
 SHOWN_KINDS = 3  # reasons shown per summary line group
 
 
@@ -74,12 +63,10 @@ def _reasons(tally: ReasonTally, noun: str) -> None:
         click.echo(f"  ... and {plural(tally.kinds - SHOWN_KINDS, 'other kind')}")
 
 
-def _make_judge(spec: str, from_env: bool, **options: Any) -> Any:
+def _make_judge(spec: str, from_env: bool, settings: JudgeSettings) -> Any:
     """make_judge; an error caused by $GRADER_JUDGE names the variable, not --judge."""
-    from ..judges.factory import make_judge
-
     try:
-        return make_judge(spec, **options)
+        return make_judge(spec, settings)
     except JudgeConfigError as e:
         msg = str(e)
         if not from_env or "$GRADER_JUDGE_" in msg:
@@ -175,14 +162,15 @@ def grade(paths: tuple[str, ...], rubrics: tuple[str, ...], judge_spec: str | No
             raise UsageError(f"{run_dir}: {still_open} batch(es) of this run are still open: resume it with --batch")
     check_messages_path(messages_path, fmt)
     loaded = load_rubrics(list(rubrics))
-    options = GradeOptions(format=fmt, messages_path=messages_path, limit=limit, sample=sample, seed=seed, tags=parse_tags(tags),
+    options = RunSettings(format=fmt, messages_path=messages_path, limit=limit, sample=sample, seed=seed, tags=parse_tags(tags),
                            workers=workers, resume=resume, shard=parse_shard(shard))
     from_env = not judge_spec and bool(os.environ.get("GRADER_JUDGE"))
     judge_spec = judge_spec or os.environ.get("GRADER_JUDGE") or None
     judge: Any = None
     if judge_spec:
-        judge = _make_judge(judge_spec, from_env, base_url=base_url, mode=judge_mode, concurrency=concurrency,
-                            samples=samples, temperature=temperature, cache=not no_cache)
+        judge = _make_judge(judge_spec, from_env, JudgeSettings(base_url=base_url, mode=judge_mode,
+                                                                concurrency=concurrency, samples=samples,
+                                                                temperature=temperature, cache=not no_cache))
     elif batch:
         raise UsageError("--batch needs --judge openai:MODEL or anthropic:MODEL")
     run_id = None
@@ -197,7 +185,9 @@ def grade(paths: tuple[str, ...], rubrics: tuple[str, ...], judge_spec: str | No
     prog, callback = _progress(quiet, judge)
     try:
         with prog if prog is not None else contextlib.nullcontext():
-            summary = _run(loaded, judge, options, paths, run_dir, callback, batch, not no_wait, run_id)
+            # SIGINT/SIGTERM stop the run cleanly and raise RunInterrupted (grader.grading.runstop)
+            summary = run_stoppable(grade_into(list(paths), loaded, judge, options, run_dir, progress=callback,
+                                               run_id=run_id, wait=not no_wait))
     except RunInterrupted as e:  # findings so far are flushed and run.json says "interrupted"
         click.echo(f"{e}: run stopped; the findings so far are in {run_dir}; continue with "
                    f"the same command and --resume -o {run_dir}", err=True)

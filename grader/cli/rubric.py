@@ -267,9 +267,9 @@ def test(path: str | None, judge_spec: str | None, base_url: str | None, no_cach
     ids = [find_principle(r, p).id for p in principles] or None
     judge: Any = None
     if judge_spec:
-        from ..judges.factory import make_judge
+        from ..api import JudgeSettings, make_judge
 
-        judge = make_judge(judge_spec, base_url=base_url, cache=not no_cache)
+        judge = make_judge(judge_spec, JudgeSettings(base_url=base_url, cache=not no_cache))
     try:
         result = run_examples(r, judge, ids)
     finally:

@@ -9,31 +9,29 @@ with ``--resume`` later collects what has ended and carries on.
 """
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Awaitable, Callable
 
-from .engine import Engine, GradeOptions, RunSummary
+from .engine import RunSummary
 from ..errors import JudgeError
 from ..judges.batching import BatchJudge
 from ..run.folder import RunFolder
-from ..rubric import Rubric
+
+#: One engine run over the job: ``(resume, run_id) -> summary`` (built by ``grader.api.grade_into``).
+Pass = Callable[[bool, "str | None"], Awaitable[RunSummary]]
 
 
-async def run_batched(rubrics: Sequence[Rubric], judge: BatchJudge, options: GradeOptions,
-                      paths: Sequence[str | Path], run_dir: str | Path, *, wait: bool = True,
-                      progress: Callable[[int], None] | None = None, run_id: str | None = None) -> RunSummary:
-    """Grade ``paths`` into ``run_dir`` through provider batches; returns the last pass's
-    summary (``pending`` > 0 when answers are still out, only with ``wait=False``). A new
-    run gets ``run_id`` (or a new id)."""
-    resume = options.resume
+async def run_batched(one_pass: Pass, judge: BatchJudge, resume: bool, run_dir: str | Path, *, wait: bool = True,
+                      run_id: str | None = None) -> RunSummary:
+    """Grade into ``run_dir`` through provider batches, ``one_pass`` at a time (the first
+    resumes when ``resume``); returns the last pass's summary (``pending`` > 0 when answers
+    are still out, only with ``wait=False``). A new run gets ``run_id`` (or a new id)."""
     if resume:
         await judge.recover()  # a batch whose creation a killed process never recorded
         await judge.collect(wait=False)  # what ended while no command was running
     while True:
         judge.new_pass()
-        engine = Engine(rubrics, judge, dataclasses.replace(options, resume=resume), progress=progress)
-        summary = await engine.arun(list(paths), run_dir, run_id=None if resume else run_id)
+        summary = await one_pass(resume, None if resume else run_id)
         resume = True
         await judge.submit_pending()
         _record(run_dir, judge)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import multiprocessing
 import os
 from collections import Counter
@@ -26,28 +27,14 @@ from ..run.folder import InputErrorRecord, RunFolder, Sink, unreadable
 from ..run.manifest import Counts, new_run_id, now_iso, rubric_manifest
 from ..rubric import Principle, Rubric
 from .selection import UniqueIds, select
-from .shards import Shard, ShardFilter, files_digest
+from .settings import RunSettings, parse_tags  # noqa: F401  (parse_tags: re-exported)
+from .shards import ShardFilter, files_digest
 from ..transcripts.load import input_change, input_files, iter_inputs
 from ..transcripts.model import Transcript
 from .workerguard import new_children, stop_workers
 
 CHUNK = 64  # transcripts per worker task
 POOL_THRESHOLD = 256  # below this many transcripts, checks run in-process
-
-
-@dataclass(frozen=True)
-class GradeOptions:
-    """Options of one grading run (see ``grader grade --help``)."""
-
-    format: str | None = None
-    messages_path: str | None = None  # where conversations sit inside JSON values (a selector)
-    limit: int | None = None
-    sample: int | None = None
-    seed: int = 0
-    tags: Mapping[str, str] = field(default_factory=dict)
-    workers: int | None = None  # None: both cores on large runs; 1: in-process
-    resume: bool = False
-    shard: Shard | None = None  # grade only this shard of the job (see grader.grading.shards)
 
 
 @dataclass
@@ -95,6 +82,11 @@ class _Tally(Counts):
 def versions() -> dict[str, str | None]:
     """Versions that decide a run's results: the grader, Python and the libraries the
     checks and judges run on (None when not installed)."""
+    return dict(_versions())
+
+
+@functools.lru_cache(maxsize=1)
+def _versions() -> dict[str, str | None]:
     import platform
     from importlib import metadata
 
@@ -111,7 +103,7 @@ class Engine:
     """Grades transcripts against rubrics into a run folder."""
 
     def __init__(self, rubrics: Sequence[Rubric], judge: Judge | None = None,
-                 options: GradeOptions = GradeOptions(),
+                 options: RunSettings = RunSettings(),
                  progress: Callable[[int], None] | None = None):
         self.rubrics = list(rubrics)
         self.principles: list[Principle] = [p for r in self.rubrics for p in r.principles]
@@ -395,14 +387,3 @@ class Engine:
         for f in findings_for(self.principles, run_id, t, stages, verdicts, self.judge is not None):
             folder.append(f)
             self._tally.add(f.transcript_id, f.principle_id, f.outcome, f.flags, f.error)
-
-
-def parse_tags(pairs: Iterable[str]) -> dict[str, str]:
-    """``["k=v", ...]`` -> dict; raises UsageError on a malformed pair."""
-    out = {}
-    for p in pairs:
-        if "=" not in p or not p.split("=", 1)[0].strip():
-            raise UsageError(f"--tag {p!r}: expected key=value")
-        k, v = p.split("=", 1)
-        out[k.strip()] = v
-    return out

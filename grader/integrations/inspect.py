@@ -52,10 +52,8 @@ try:
 except ImportError:  # pragma: no cover - exercised only without the extra
     raise MissingExtraError("inspect", "inspect-ai", "grader.integrations.inspect") from None
 
-from ..grading.engine import Engine, GradeOptions
 from ..grading.outcomes import NO_JUDGE_HINT
-from ..run.folder import Finding, MemorySink
-from ..run.manifest import new_run_id
+from ..run.folder import Finding
 from ..transcripts.inspect_format import messages_from_inspect
 from ..transcripts.model import Source, Transcript
 
@@ -217,9 +215,9 @@ def _rubric(rubric: Any, principles: Sequence[str] | str | None) -> "Rubric":
 
 
 def _judge(judge: Any) -> "Judge | None":
-    from ..api import as_judge, GradeSettings
+    from ..api import as_judge
 
-    return as_judge(judge, GradeSettings())[0]
+    return as_judge(judge)[0]
 
 
 @scorer(metrics=[violation_rate(), any_violation()])
@@ -240,8 +238,6 @@ def constitution_scorer(rubric: Any = None, judge: Any = None, principles: Seque
     """
     rub = _rubric(rubric, principles)
     the_judge = _judge(judge)
-    engine = Engine([rub], the_judge, GradeOptions(workers=1))
-    run_id = "inspect-" + new_run_id()
     label = f"{rub.id}@{rub.version}"
 
     async def score(state: TaskState, target: Target) -> Score:
@@ -250,9 +246,10 @@ def constitution_scorer(rubric: Any = None, judge: Any = None, principles: Seque
         except InputError as e:
             return Score(value=float("nan"), explanation=f"not graded: {e.reason}",
                          metadata={"rubric": label, "error": str(e)})
-        sink = MemorySink()
-        await engine.agrade_into([transcript], sink, run_id)
-        return score_from_findings(sink.findings, label)
+        from ..api import agrade
+
+        results = await agrade([transcript], rub, the_judge, workers=1)
+        return score_from_findings(results.findings, label)
 
     return score
 

@@ -5,8 +5,9 @@ runs any backend (OpenAI, Anthropic, or the scripted one used in tests).
 """
 from .base import Judge, JudgeOutcome, JudgePending
 from .factory import make_judge
+from .settings import JudgeSettings
 from .retry import RetryPolicy
 from .runner import ModelJudge
 from .scripted import ScriptedBackend
 
-__all__ = ["Judge", "JudgeOutcome", "JudgePending", "ModelJudge", "RetryPolicy", "ScriptedBackend", "make_judge"]
+__all__ = ["Judge", "JudgeOutcome", "JudgePending", "JudgeSettings", "ModelJudge", "RetryPolicy", "ScriptedBackend", "make_judge"]

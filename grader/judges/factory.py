@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import JudgeConfigError
@@ -21,6 +20,7 @@ from .backends import BackendKind, backend_kind, describe_specs
 from .cache import JudgeCache
 from .retry import RetryPolicy
 from .runner import MODES, ModelJudge
+from .settings import JudgeSettings
 from .usage import PriceTable
 
 PLACEHOLDER_KEY = "no-key-needed"
@@ -80,39 +80,37 @@ def base_url_of(row: BackendKind, base_url: str | None) -> str | None:
     return _check_url(url) if url else None
 
 
-def make_judge(spec: str, *, base_url: str | None = None, mode: str = "per-principle", concurrency: int = 8,
-               samples: int = 1, temperature: float | None = None, cache: bool = True,
-               cache_dir: str | Path | None = None, price_table: str | Path | Mapping[str, Any] | None = None,
-               timeout: float | None = None, max_attempts: int | None = None, max_reasks: int = 2,
-               retry: RetryPolicy | None = None, answers: Iterable[Any] | None = None) -> ModelJudge:
-    """A judge for ``spec``. Raises :class:`JudgeConfigError` for an unknown spec, a missing
-    API key (naming the variable), a bad base URL or bad options.
-
-    ``answers`` (scripted only) replaces the file: an in-memory list of scripted answers.
-    ``retry`` replaces the whole retry policy (tests use tiny waits); ``max_attempts``
-    overrides just its attempt count."""
+def make_judge(spec: str, settings: JudgeSettings | None = None, **options: Any) -> ModelJudge:
+    """A judge for ``spec`` configured by ``settings`` (keyword ``options`` build the
+    :class:`~grader.judges.settings.JudgeSettings`, or replace some of its fields). Raises
+    :class:`JudgeConfigError` for an unknown spec, a missing API key (naming the variable),
+    a bad base URL or bad options."""
+    s = settings or JudgeSettings()
+    if options:
+        s = dataclasses.replace(s, **options)
     kind, target = parse_spec(spec)
-    if mode not in MODES:
-        raise JudgeConfigError(f"judge mode must be one of {', '.join(MODES)}, not {mode!r}")
-    if concurrency < 1 or samples < 1:
+    if s.mode not in MODES:
+        raise JudgeConfigError(f"judge mode must be one of {', '.join(MODES)}, not {s.mode!r}")
+    if s.concurrency < 1 or s.samples < 1:
         raise JudgeConfigError("concurrency and samples must be at least 1")
+    temperature = s.temperature
     if temperature is None:
-        temperature = 0.0 if samples == 1 else 1.0
-    timeout = timeout or _env_number("GRADER_JUDGE_TIMEOUT", float) or DEFAULT_TIMEOUT
-    policy = retry or RetryPolicy()
-    attempts = max_attempts or _env_number("GRADER_JUDGE_MAX_ATTEMPTS", int)
+        temperature = 0.0 if s.samples == 1 else 1.0
+    timeout = s.timeout or _env_number("GRADER_JUDGE_TIMEOUT", float) or DEFAULT_TIMEOUT
+    policy = s.retry or RetryPolicy()
+    attempts = s.max_attempts or _env_number("GRADER_JUDGE_MAX_ATTEMPTS", int)
     if attempts:
         policy = dataclasses.replace(policy, max_attempts=int(attempts))
     budget = _env_number("GRADER_JUDGE_RETRY_BUDGET", float)
-    if budget and retry is None:
+    if budget and s.retry is None:
         policy = dataclasses.replace(policy, run_budget=float(budget))
-    prices = PriceTable.load(price_table)
+    prices = PriceTable.load(s.price_table)
     row = backend_kind(kind)
     assert row is not None
-    url = base_url_of(row, base_url) if row.key_env is not None else None
+    url = base_url_of(row, s.base_url) if row.key_env is not None else None
     backend: Any = row.load().from_spec(target, api_key=api_key(row, spec, url), base_url=url, timeout=timeout,
-                                        temperature=temperature, pool=concurrency, answers=answers)
-    cache = cache and bool(backend.cacheable)
-    store = JudgeCache.open_default(cache_dir) if cache else None
-    return ModelJudge(backend, spec=f"{kind}:{target}", mode=mode, concurrency=concurrency, samples=samples,
-                      cache=store, prices=prices, retry=policy, max_reasks=max_reasks)
+                                        temperature=temperature, pool=s.concurrency, answers=s.answers)
+    cache = s.cache and bool(backend.cacheable)
+    store = JudgeCache.open_default(s.cache_dir) if cache else None
+    return ModelJudge(backend, spec=f"{kind}:{target}", mode=s.mode, concurrency=s.concurrency, samples=s.samples,
+                      cache=store, prices=prices, retry=policy, max_reasks=s.max_reasks)

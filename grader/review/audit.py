@@ -28,17 +28,14 @@ row could be examined at all).
 """
 from __future__ import annotations
 
-import dataclasses
-import tempfile
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from ..grading.engine import Engine, GradeOptions
 from ..errors import UsageError
 from ..reporting.stats import lower_bound, upper_bound, wilson_interval
-from ..run.folder import Finding, RunFolder
+from ..run.folder import Finding
 from ..rubric import Rubric, load_rubrics
 
 EXPECTS = ("compliant", "violation")
@@ -230,7 +227,7 @@ def analyse(findings: Iterable[Finding | Mapping[str, Any]], expect: str, *, inp
         screened_rows=screened, lower_bound=bound, upper_bound=worst)
 
 
-def _rubrics(rubrics: Sequence[Rubric | str | Path] | None, principles: Sequence[str] | None) -> list[Rubric]:
+def select_rubrics(rubrics: Sequence[Rubric | str | Path] | None, principles: Sequence[str] | None) -> list[Rubric]:
     given = list(rubrics or [])
     ready = [r for r in given if isinstance(r, Rubric)]
     paths = [r for r in given if not isinstance(r, Rubric)]
@@ -255,26 +252,3 @@ def _rubrics(rubrics: Sequence[Rubric | str | Path] | None, principles: Sequence
         if ids:
             out.append(r.select(ids))
     return out
-
-
-def audit(paths: Sequence[str | Path], expect: str, rubrics: Sequence[Rubric | str | Path] | None = None, *,
-          principles: Sequence[str] | None = None, judge: Any = None, run_dir: str | Path | None = None,
-          options: GradeOptions | None = None, max_rate: float = 0.05, examples: int = 5,
-          confidence: float = 0.95) -> AuditResult:
-    """Grade a data set that claims ``expect`` for every row and measure how often it does not.
-
-    ``rubrics``: rubric paths or loaded rubrics (default: the shipped constitution);
-    ``principles``: restrict to these principle ids (``P16`` stands for a unique ``P16-...``);
-    ``judge``: a Judge or None (checks only);
-    ``run_dir``: where the run folder goes (default: a new temporary folder, kept and named
-    in the result). Raises UsageError/RubricError/RunFolderError as the engine does.
-    """
-    if expect not in EXPECTS:
-        raise UsageError(f"--expect must be one of {', '.join(EXPECTS)}, got {expect!r}")
-    loaded = _rubrics(rubrics, principles)
-    folder = Path(run_dir) if run_dir is not None else Path(tempfile.mkdtemp(prefix="grader-audit-"))
-    summary = Engine(loaded, judge, options or GradeOptions()).run(list(paths), folder)
-    run = RunFolder.open(folder)
-    result = analyse(run.findings(), expect, input_errors=summary.input_errors, run_dir=str(folder),
-                     max_rate=max_rate, examples=examples, confidence=confidence)
-    return dataclasses.replace(result, skipped=summary.skipped) if summary.skipped else result

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from grader.checks.kinds.context import TranscriptContext
-from grader.grading.engine import Engine, GradeOptions
+from grader.grading.engine import Engine
+from grader.grading.settings import RunSettings
 from grader.rubric import DEFAULT_RUBRIC, load_rubrics
 from grader.transcripts.model import Transcript
 from tests.checks.security_helpers import check
@@ -97,7 +98,7 @@ def _p16_rubric(tmp_path: Path) -> Path:
 def test_full_dev_files_meet_the_targets(shared_data, tmp_path, finding_validator):
     files = {name: shared_data / "em" / f"{name}.dev.jsonl" for name in ("insecure", "secure", "educational_insecure")}
     rubrics = load_rubrics([_p16_rubric(tmp_path)])
-    summary = Engine(rubrics, None, GradeOptions()).run(list(files.values()), tmp_path / "run")
+    summary = Engine(rubrics, None, RunSettings()).run(list(files.values()), tmp_path / "run")
     assert summary.transcripts == 3000 and summary.input_errors == 0 and summary.errors == 0
     rows = validate_results(tmp_path / "run", finding_validator)
     by_file: dict[str, Counter] = {name: Counter() for name in files}

@@ -183,3 +183,22 @@ def test_architecture_md_names_every_package() -> None:
     missing = [p for p in packages if f"`{p}/`" not in text]
     assert not missing, f"ARCHITECTURE.md does not place: {missing}"
     assert len(text.splitlines()) <= 60  # one screen
+
+
+def _engine_builders() -> list[str]:
+    """Modules of grader/ that call ``Engine(...)`` (read with ast)."""
+    out = []
+    for module, path in MODULES.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and (
+                    (isinstance(node.func, ast.Name) and node.func.id == "Engine")
+                    or (isinstance(node.func, ast.Attribute) and node.func.attr == "Engine")):
+                out.append(f"{module}:{node.lineno}")
+    return out
+
+
+def test_one_front_door_builds_the_engine() -> None:
+    # the CLI, the Inspect scorer and auditing start runs through grader.api, which alone
+    # builds the grading Engine (issue 10: one front door)
+    builders = _engine_builders()
+    assert [b.partition(":")[0] for b in builders] == ["grader.api.grading"], builders

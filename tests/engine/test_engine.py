@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.grading.engine import Engine, GradeOptions
+from grader.grading.engine import Engine
+from grader.grading.settings import RunSettings
 from grader.errors import RunFolderError
 from grader.grading.outcomes import NO_JUDGE_HINT
 from grader.run.folder import MemorySink
@@ -70,9 +71,9 @@ def test_worker_pool_writes_exactly_what_the_in_process_path_writes(tmp_path, ru
     monkeypatch.setattr(engine_mod, "POOL_THRESHOLD", 10)
     src = write_jsonl(tmp_path / "in.jsonl", 600, bad_every=7)
     rubrics = load_rubrics([rubric_dir])
-    Engine(rubrics, options=GradeOptions(workers=1)).run([src], tmp_path / "one")
+    Engine(rubrics, options=RunSettings(workers=1)).run([src], tmp_path / "one")
     assert started == [] and chunks == []  # one worker: always in-process
-    Engine(rubrics, options=GradeOptions(workers=2)).run([src], tmp_path / "two")
+    Engine(rubrics, options=RunSettings(workers=2)).run([src], tmp_path / "two")
     good = 600 - 600 // 7
     # the pool started once the 11th transcript arrived; every later transcript went through it
     assert started == [2]
@@ -87,7 +88,7 @@ def test_worker_pool_writes_exactly_what_the_in_process_path_writes(tmp_path, ru
 @pytest.mark.parametrize("workers", [1, 2])
 def test_broken_lines_are_recorded_and_good_lines_graded(tmp_path, rubric_dir, workers):
     src = write_jsonl(tmp_path / "in.jsonl", 600, bad_every=7)
-    summary = Engine(load_rubrics([rubric_dir]), options=GradeOptions(workers=workers)).run([src], tmp_path / "run")
+    summary = Engine(load_rubrics([rubric_dir]), options=RunSettings(workers=workers)).run([src], tmp_path / "run")
     errors = [json.loads(x) for x in (tmp_path / "run" / "input_errors.jsonl").read_text().splitlines()]
     assert len(errors) == 600 // 7
     assert {e["locator"] for e in errors} == {f"line {i}" for i in range(7, 601, 7)}
@@ -98,18 +99,18 @@ def test_broken_lines_are_recorded_and_good_lines_graded(tmp_path, rubric_dir, w
 def test_resume_after_partial_run_grades_each_pair_once(tmp_path, rubric_dir, finding_validator):
     src = write_jsonl(tmp_path / "in.jsonl", 40)
     rubrics = load_rubrics([rubric_dir])
-    Engine(rubrics, options=GradeOptions(limit=15)).run([src], tmp_path / "run")
+    Engine(rubrics, options=RunSettings(limit=15)).run([src], tmp_path / "run")
     # simulate a kill mid-write: a torn last line
     results = tmp_path / "run" / "results.jsonl"
     with results.open("a") as f:
         f.write('{"run_id": "x", "transcr')
     # resuming needs the same options; the first run's manifest says limit=15
     with pytest.raises(RunFolderError):
-        Engine(rubrics, options=GradeOptions(resume=True)).run([src], tmp_path / "run")
+        Engine(rubrics, options=RunSettings(resume=True)).run([src], tmp_path / "run")
     manifest = json.loads((tmp_path / "run" / "run.json").read_text())
     manifest["options"]["limit"] = None
     (tmp_path / "run" / "run.json").write_text(json.dumps(manifest))
-    Engine(rubrics, options=GradeOptions(resume=True)).run([src], tmp_path / "run")
+    Engine(rubrics, options=RunSettings(resume=True)).run([src], tmp_path / "run")
     rows = validate_results(tmp_path / "run", finding_validator)
     pairs = Counter((r["transcript_id"], r["principle_id"]) for r in rows)
     assert len(pairs) == 120 and set(pairs.values()) == {1}
@@ -125,7 +126,7 @@ def test_new_run_refuses_to_overwrite(tmp_path, rubric_dir):
 
 def test_duplicate_ids_are_made_unique_and_tags_added(rubric_dir):
     sink = MemorySink()
-    eng = Engine(load_rubrics([rubric_dir]), options=GradeOptions(tags={"condition": "baseline"}))
+    eng = Engine(load_rubrics([rubric_dir]), options=RunSettings(tags={"condition": "baseline"}))
     import asyncio
 
     asyncio.run(eng.agrade_into([_t("a", "x"), _t("a#2", "z"), _t("a", "chmod 777 y"), _t("a", "w")], sink, "r1"))
@@ -139,12 +140,12 @@ def test_duplicate_ids_are_made_unique_and_tags_added(rubric_dir):
 def test_sample_is_seeded_and_limit_applies(tmp_path, rubric_dir):
     src = write_jsonl(tmp_path / "in.jsonl", 50)
     rubrics = load_rubrics([rubric_dir])
-    a = Engine(rubrics, options=GradeOptions(sample=10, seed=3)).run([src], tmp_path / "a")
-    b = Engine(rubrics, options=GradeOptions(sample=10, seed=3)).run([src], tmp_path / "b")
-    c = Engine(rubrics, options=GradeOptions(limit=4)).run([src], tmp_path / "c")
+    a = Engine(rubrics, options=RunSettings(sample=10, seed=3)).run([src], tmp_path / "a")
+    b = Engine(rubrics, options=RunSettings(sample=10, seed=3)).run([src], tmp_path / "b")
+    c = Engine(rubrics, options=RunSettings(limit=4)).run([src], tmp_path / "c")
     ids = lambda d: sorted({json.loads(x)["source"]["locator"] for x in (d / "results.jsonl").read_text().splitlines()},
                            key=lambda loc: int(loc.split()[1]))
-    d = Engine(rubrics, options=GradeOptions(sample=10, seed=4)).run([src], tmp_path / "d")
+    d = Engine(rubrics, options=RunSettings(sample=10, seed=4)).run([src], tmp_path / "d")
     assert a.transcripts == b.transcripts == 10 and ids(tmp_path / "a") == ids(tmp_path / "b")
     assert ids(tmp_path / "a") != ids(tmp_path / "d")  # another seed, another sample
     assert ids(tmp_path / "a") != [f"line {i}" for i in range(1, 11)]  # not just the first ten
@@ -162,7 +163,7 @@ def test_check_exception_becomes_error_outcome(rubric_dir, monkeypatch):
     sink = MemorySink()
     import asyncio
 
-    asyncio.run(Engine(load_rubrics([rubric_dir]), options=GradeOptions(workers=1)).agrade_into([_t("a", "x")], sink, "r"))
+    asyncio.run(Engine(load_rubrics([rubric_dir]), options=RunSettings(workers=1)).agrade_into([_t("a", "x")], sink, "r"))
     perm = [f for f in sink.findings if f.principle_id == "P-perm"][0]
     assert perm.outcome == "error" and "RuntimeError: bad regex state" in perm.error
 
@@ -232,11 +233,11 @@ def test_resume_refuses_inputs_changed_since_the_run(tmp_path, rubric_dir):
     manifest = json.loads((tmp_path / "run" / "run.json").read_text())
     st = os.stat(src)
     assert manifest["input_files"] == [[str(src), st.st_size, st.st_mtime_ns]]
-    Engine(rubrics, options=GradeOptions(resume=True)).run([src], tmp_path / "run")  # unchanged: fine
+    Engine(rubrics, options=RunSettings(resume=True)).run([src], tmp_path / "run")  # unchanged: fine
     with Path(src).open("a") as f:  # one more conversation appended
         f.write(json.dumps({"messages": [{"role": "user", "content": "hi"}]}) + "\n")
     with pytest.raises(RunFolderError, match=r"needs the inputs as they were: .*in\.jsonl changed size \(\d+ -> \d+ bytes\)"):
-        Engine(rubrics, options=GradeOptions(resume=True)).run([src], tmp_path / "run")
+        Engine(rubrics, options=RunSettings(resume=True)).run([src], tmp_path / "run")
 
 
 def test_input_change_names_the_first_difference():

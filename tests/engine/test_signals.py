@@ -201,7 +201,8 @@ def test_cancelling_a_judge_run_drops_calls_in_flight_and_marks_the_run(tmp_path
     calls in flight are cancelled, nothing half-written, run.json interrupted, resume finishes."""
     import asyncio
 
-    from grader.grading.engine import Engine, GradeOptions
+    from grader.grading.engine import Engine
+    from grader.grading.settings import RunSettings
     from grader.rubric import load_rubrics
 
     n = 40
@@ -225,7 +226,7 @@ def test_cancelling_a_judge_run_drops_calls_in_flight_and_marks_the_run(tmp_path
     manifest = json.loads((run / "run.json").read_text())
     assert manifest["status"] == "interrupted" and manifest["counts"]["pairs"] == 30
 
-    summary = Engine(rubrics, _StallingJudge(answer=n), GradeOptions(resume=True)).run([src], run)
+    summary = Engine(rubrics, _StallingJudge(answer=n), RunSettings(resume=True)).run([src], run)
     rows = [json.loads(x) for x in (run / "results.jsonl").read_text().splitlines()]
     assert summary.exit_code == 0 and len(rows) == 3 * n
     assert len({(r["transcript_id"], r["principle_id"]) for r in rows}) == 3 * n

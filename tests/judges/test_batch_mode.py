@@ -201,8 +201,8 @@ def test_an_interactive_rerun_finds_the_batch_answers_in_the_cache(tmp_path, key
 def test_batches_are_split_within_the_request_and_byte_limits(limits, expected, tmp_path, keys):
     import asyncio
 
-    from grader.grading.batch_run import run_batched
-    from grader.grading.engine import GradeOptions
+    from grader.api import grade_into
+    from grader.grading.settings import RunSettings
     from grader.judges import make_judge
     from grader.judges.batch_client import BatchLimits
     from grader.judges.batching import make_batch_judge
@@ -217,8 +217,8 @@ def test_batches_are_split_within_the_request_and_byte_limits(limits, expected, 
 
         async def go():
             try:
-                return await run_batched(load_rubrics([str(rubric)]), judge, GradeOptions(), [str(data)],
-                                         tmp_path / "run")
+                return await grade_into([str(data)], load_rubrics([str(rubric)]), judge, RunSettings(),
+                                        tmp_path / "run")
             finally:
                 await judge.aclose()
 
@@ -230,8 +230,8 @@ def test_batches_are_split_within_the_request_and_byte_limits(limits, expected, 
 def test_cancel_open_batches_then_collect_resubmits(tmp_path, keys):
     import asyncio
 
-    from grader.grading.batch_run import run_batched
-    from grader.grading.engine import GradeOptions
+    from grader.api import grade_into
+    from grader.grading.settings import RunSettings
     from grader.judges import make_judge
     from grader.judges.batching import make_batch_judge
     from grader.rubric import load_rubrics
@@ -247,8 +247,8 @@ def test_cancel_open_batches_then_collect_resubmits(tmp_path, keys):
             try:
                 if cancel:
                     assert await judge.cancel_open() == 1
-                return await run_batched(load_rubrics([str(rubric)]), judge, GradeOptions(resume=resume),
-                                         [str(data)], run, wait=wait)
+                return await grade_into([str(data)], load_rubrics([str(rubric)]), judge, RunSettings(resume=resume),
+                                        run, wait=wait)
             finally:
                 await judge.aclose()
 

@@ -7,13 +7,21 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from grader.review.audit import analyse, audit
-from grader.grading.engine import GradeOptions
+from grader.review.audit import analyse
+from grader.api import GradeSettings, audit_run
+from grader.grading.settings import RunSettings
 from grader.cli import cli
 from grader.errors import UsageError
 from grader.reporting.stats import wilson_interval
 
 from tests.report.gates_util import fnd
+
+
+def audit(paths, expect, rubrics=None, *, principles=None, run_dir=None, options=None, **kw):
+    """Grade and audit through the public API (as ``grader audit`` does)."""
+    settings = GradeSettings(run=options or RunSettings(), principles=principles, run_dir=run_dir)
+    return audit_run(paths, expect, rubrics, None, settings, **kw)
+
 
 RUBRIC = """\
 id: audit-test
@@ -173,7 +181,7 @@ def test_cli_unknown_principle_is_a_usage_error(tmp_path, rubric):
 
 
 def test_principle_short_forms(tmp_path, rubric):
-    from grader.review.audit import _rubrics
+    from grader.review.audit import select_rubrics as _rubrics
     from grader.rubric import load_rubrics
 
     loaded = load_rubrics([rubric])
@@ -204,7 +212,7 @@ principles:
 def test_em_insecure_rows_contradict_a_compliant_claim(tmp_path, shared_data):
     (tmp_path / "em").mkdir()
     (tmp_path / "em" / "rubric.yaml").write_text(EM_RUBRIC, encoding="utf-8")
-    opts = GradeOptions(sample=120, seed=1)
+    opts = RunSettings(sample=120, seed=1)
     bad = audit([shared_data / "em" / "insecure.dev.jsonl"], "compliant", [tmp_path / "em"], options=opts,
                 run_dir=tmp_path / "insecure")
     good = audit([shared_data / "em" / "secure.dev.jsonl"], "compliant", [tmp_path / "em"], options=opts,
@@ -227,7 +235,7 @@ def test_help_texts_carry_examples():
 def test_shipped_rubric_audit_of_em_data(tmp_path, shared_data):
     """The check that would have caught an "honesty" file whose answers were all dishonest:
     insecure code sold as compliant data contradicts the claim on nearly every row."""
-    opts = GradeOptions(sample=100, seed=2)
+    opts = RunSettings(sample=100, seed=2)
     res = CliRunner().invoke(cli, ["audit", str(shared_data / "em" / "insecure.dev.jsonl"), "--expect", "compliant",
                                    "--sample", "100", "--seed", "2", "-o", str(tmp_path / "ins"), "--format", "json"])
     assert res.exit_code == 1, res.output

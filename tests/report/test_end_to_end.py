@@ -7,7 +7,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from grader.cli import cli
-from grader.grading.engine import Engine, GradeOptions
+from grader.grading.engine import Engine
+from grader.grading.settings import RunSettings
 from grader.reporting.html_parts import message_anchor
 from grader.rubric import load_rubrics
 from tests.report.htmlcheck import parse
@@ -43,7 +44,7 @@ def test_grade_then_report(tmp_path: Path):
     data = tmp_path / "data.jsonl"
     data.write_text("".join(json.dumps({"messages": c}) + "\n" for c in convs), encoding="utf-8")
     run_dir = tmp_path / "run"
-    Engine(load_rubrics([str(rubric)]), None, GradeOptions(tags={"condition": "base"})).run([str(data)], run_dir)
+    Engine(load_rubrics([str(rubric)]), None, RunSettings(tags={"condition": "base"})).run([str(data)], run_dir)
 
     res = CliRunner().invoke(cli, ["report", str(run_dir), "--format", "json", "--by", "condition"])
     assert res.exit_code == 0, res.output
@@ -75,7 +76,7 @@ def test_relative_inputs_found_from_another_folder(tmp_path: Path, monkeypatch):
     (tmp_path / "data" / "d.jsonl").write_text(json.dumps({"messages": [
         {"role": "user", "content": "go"}, {"role": "assistant", "content": "os.chmod(p, 0o777)"}]}) + "\n")
     monkeypatch.chdir(tmp_path)   # grade with relative paths, as a user would
-    Engine(load_rubrics([str(rubric)]), None, GradeOptions()).run(["data"], "runs/r")
+    Engine(load_rubrics([str(rubric)]), None, RunSettings()).run(["data"], "runs/r")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)  # report from another folder: inputs are found beside runs/
