@@ -7,7 +7,7 @@ or a run folder path.
 from __future__ import annotations
 
 import os
-import tempfile
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Mapping, Sequence, Union
 
 from ..errors import UsageError
@@ -15,6 +15,7 @@ from ..run.folder import unreadable
 from .results import Results
 
 if TYPE_CHECKING:
+    from ..reporting.build import RunData
     from ..review.calibration import CalibrationResult
     from ..review.checklist import ChecklistResult
 
@@ -33,31 +34,6 @@ def load_run(run_dir: PathLike) -> Results:
 
 
 # -- reading a run ---------------------------------------------------------------------------
-class _RunDir:
-    """A run folder for ``source``: the results' own folder, or a temporary copy
-    (removed on exit) for in-memory results."""
-
-    def __init__(self, source: Results | PathLike):
-        self.source = source
-        self.tmp: tempfile.TemporaryDirectory[str] | None = None
-
-    def __enter__(self) -> str:
-        if isinstance(self.source, Results):
-            if self.source.run_dir is not None:
-                return os.fspath(self.source.run_dir)
-            self.tmp = tempfile.TemporaryDirectory(prefix="grader-run-")
-            path = os.path.join(self.tmp.name, "run")
-            self.source.save(path)
-            return path
-        if isinstance(self.source, (str, os.PathLike)):
-            return os.fspath(self.source)
-        raise UsageError(f"expected Results or a run folder path, got {type(self.source).__name__}")
-
-    def __exit__(self, *exc: object) -> None:
-        if self.tmp is not None:
-            self.tmp.cleanup()
-
-
 def report(results: Results | PathLike, format: str = "md", by: Sequence[str] = (), *,
            confidence: float = 0.95, test: str = "auto", compare: Sequence[str] | None = None,
            table: str = "principles") -> str:
@@ -81,8 +57,6 @@ def report(results: Results | PathLike, format: str = "md", by: Sequence[str] = 
     >>> print(grader.report(results, format="md"))                  # doctest: +SKIP
     >>> data = json.loads(grader.report(results, format="json"))    # doctest: +SKIP
     """
-    from dataclasses import replace
-
     from ..reporting.build import build_report
     from ..reporting.render import render_report
 
@@ -94,18 +68,25 @@ def report(results: Results | PathLike, format: str = "md", by: Sequence[str] = 
         groups = tuple(compare)
         if len(groups) != 2:
             raise UsageError(f"compare= needs exactly two values, got {list(groups)}")
-    with _RunDir(results) as run_dir:
-        own = results.transcripts if isinstance(results, Results) else {}
-        rep = build_report(run_dir, by, confidence=confidence, method=test,
-                           with_transcripts=format == "html", compare_groups=groups)
-        if format == "html" and own:
-            wanted = set(rep.violations["transcript_id"]) if len(rep.violations) else set()
-            merged = {**rep.transcripts, **{k: v for k, v in own.items() if k in wanted}}
-            rep = replace(rep, transcripts=merged,
-                          transcripts_note=rep.transcripts_note if wanted - set(merged) else "")
-        if isinstance(results, Results) and results.run_dir is None:
-            rep = replace(rep, run_dir="")  # in memory: the temporary folder is gone once this returns
-        return render_report(rep, format, table)
+    rep = build_report(_run_data(results), by, confidence=confidence, method=test,
+                       with_transcripts=format == "html", compare_groups=groups)
+    return render_report(rep, format, table)
+
+
+def _run_data(results: Results | PathLike) -> "RunData":
+    """The run as the report reads it: in-memory results as they are (nothing is written to a
+    temporary folder to be read back), a path opened once."""
+    from ..reporting.build import RunData
+
+    if isinstance(results, Results):
+        if results.run_dir is not None:
+            data = RunData.open(results.run_dir)
+            return replace(data, transcripts=dict(results.transcripts))
+        return RunData("", results.manifest, list(results.findings), tuple(results.input_errors),
+                       dict(results.transcripts))
+    if isinstance(results, (str, os.PathLike)):
+        return RunData.open(os.fspath(results))
+    raise UsageError(f"expected Results or a run folder path, got {type(results).__name__}")
 
 
 def checklist(results: Results | PathLike, checklist_path: PathLike | None = None, *,
@@ -134,8 +115,10 @@ def checklist(results: Results | PathLike, checklist_path: PathLike | None = Non
     if isinstance(results, Results) and results.run_dir is None:
         return evaluate(list(results.findings), path, signoffs=sign, calibration=cal,
                         input_errors=len(unreadable(results.input_errors)))
-    with _RunDir(results) as run_dir:
-        return evaluate(run_dir, path, signoffs=sign, calibration=cal)
+    run_dir = results.run_dir if isinstance(results, Results) else results
+    if isinstance(run_dir, (str, os.PathLike)):
+        return evaluate(os.fspath(run_dir), path, signoffs=sign, calibration=cal)
+    raise UsageError(f"expected Results or a run folder path, got {type(results).__name__}")
 
 
 def calibrate(results: Results | PathLike, labels: PathLike, **options: Any) -> "CalibrationResult":

@@ -119,14 +119,34 @@ def load_transcripts(manifest: Mapping[str, Any], wanted: pd.DataFrame,
     return found, "; ".join(parts)
 
 
-def build_report(run_dir: str | Path, by: Sequence[str] = (), *, confidence: float = 0.95,
+@dataclass(frozen=True)
+class RunData:
+    """What a report reads of a run, already in memory: a run folder's contents opened once,
+    or a library caller's in-memory results (``transcripts`` then holds the graded ones, so
+    nothing is read back from the inputs)."""
+
+    run_dir: str
+    manifest: Mapping[str, Any]
+    findings: Sequence[Any]                  # Finding objects or their dicts
+    input_errors: Sequence[InputErrorRecord] = ()
+    transcripts: Mapping[str, Transcript] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, run_dir: str | Path) -> "RunData":
+        """A run folder, read once (RunFolderError for a bad one)."""
+        folder = RunFolder.open(run_dir)
+        return cls(str(run_dir), folder.read_manifest(), list(folder.findings()), tuple(folder.input_errors()))
+
+
+def build_report(run: "str | Path | RunData", by: Sequence[str] = (), *, confidence: float = 0.95,
                  method: str = "auto", with_transcripts: bool = False,
                  compare_groups: Sequence[str] | None = None) -> Report:
-    """Aggregate a run folder. With ``by`` fields, when the last one has exactly two values
-    (or ``compare_groups`` names two), the report also compares them per principle."""
-    folder = RunFolder.open(run_dir)
-    manifest = folder.read_manifest()
-    df = findings_frame(folder)
+    """Aggregate a run (a run folder, or :class:`RunData` in memory). With ``by`` fields, when
+    the last one has exactly two values (or ``compare_groups`` names two), the report also
+    compares them per principle."""
+    data = run if isinstance(run, RunData) else RunData.open(run)
+    manifest = data.manifest
+    df = findings_frame(data.findings)
     principles = per_principle(df, by, confidence)
     _, names = with_groups(df.iloc[:0], by)
     comparison, note = None, ""
@@ -142,6 +162,11 @@ def build_report(run_dir: str | Path, by: Sequence[str] = (), *, confidence: flo
     transcripts: dict[str, Transcript] = {}
     tnote = ""
     if with_transcripts and not violations.empty:
-        transcripts, tnote = load_transcripts(manifest, violations, Path(run_dir))
-    return Report(str(run_dir), manifest, tuple(unreadable(folder.input_errors())), tuple(names), df, principles,
+        wanted = set(violations["transcript_id"])
+        transcripts = {k: v for k, v in data.transcripts.items() if k in wanted}
+        if len(transcripts) < len(wanted):
+            rest = violations[~violations["transcript_id"].isin(list(transcripts))]
+            more, tnote = load_transcripts(manifest, rest, Path(data.run_dir) if data.run_dir else None)
+            transcripts.update(more)
+    return Report(data.run_dir, manifest, tuple(unreadable(data.input_errors)), tuple(names), df, principles,
                   violations, comparison, note, transcripts, tnote, confidence)

@@ -253,6 +253,25 @@ def test_html_report_escapes_in_memory_transcripts(rubric_path: Path) -> None:
     assert "<script>alert(1)</script>" not in html
 
 
+def test_in_memory_results_are_reported_without_a_folder(rubric_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reports read in-memory results as they are: nothing is written out to be read back."""
+    import tempfile
+
+    def refuse(*a: Any, **k: Any) -> Any:
+        raise AssertionError("a temporary folder was made")
+
+    monkeypatch.setattr(tempfile, "TemporaryDirectory", refuse)
+    monkeypatch.setattr(tempfile, "mkdtemp", refuse)
+    t = grader.Transcript.from_openai([
+        {"role": "user", "content": "perms?"},
+        {"role": "assistant", "content": "Run chmod 777 /srv to fix it."}], id="perm")
+    results = grader.grade([t], rubric_path)
+    doc = json.loads(grader.report(results, format="json"))
+    assert (doc["run"]["run_dir"], doc["run"]["run_id"], doc["run"]["findings"]) == ("", results.manifest["run_id"], 20)
+    html = grader.report(results, format="html")
+    assert "Run chmod 777 /srv to fix it." in html  # the graded transcript itself, not read back
+
+
 def test_typed_errors(tmp_path: Path, rubric_path: Path) -> None:
     with pytest.raises(RubricError, match="no such file or folder"):
         grader.load_rubric(tmp_path / "missing.yaml")
