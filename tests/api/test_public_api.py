@@ -269,7 +269,7 @@ def test_in_memory_results_are_reported_without_a_folder(rubric_path: Path, monk
     doc = json.loads(grader.report(results, format="json"))
     assert (doc["run"]["run_dir"], doc["run"]["run_id"], doc["run"]["findings"]) == ("", results.manifest["run_id"], len(results.findings))
     html = grader.report(results, format="html")
-    assert "Run chmod 777 /srv to fix it." in html  # the graded transcript itself, not read back
+    assert "perms?" in html and "to fix it." in html  # the graded transcript itself, not read back
 
 
 def test_typed_errors(tmp_path: Path, rubric_path: Path) -> None:
