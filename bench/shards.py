@@ -21,8 +21,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, write_corpus  # noqa: E402
+from grader.testing.corpus import machine, write_corpus
 
 ANSWER = {"verdict": "compliant", "confidence": 0.8, "rationale": "nothing found", "evidence": []}
 
