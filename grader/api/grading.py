@@ -109,9 +109,12 @@ def as_judge(judge: Any, settings: JudgeSettings | None = None) -> tuple["Judge 
     if isinstance(judge, str):
         return make_judge(judge, settings), True
     if isinstance(judge, Judge):
+        from ..judges.batching import BatchJudge
         from ..judges.checked import CheckedJudge
 
-        return (judge if isinstance(judge, CheckedJudge) else CheckedJudge(judge)), False
+        if isinstance(judge, (CheckedJudge, BatchJudge)):  # (a batch judge is ours, and grade_into must see it)
+            return judge, False
+        return CheckedJudge(judge), False
     raise UsageError(f"judge must be None, a spec string such as 'anthropic:MODEL' or a Judge "
                      f"(spec, grade, settings, usage, aclose), got {type(judge).__name__}")
 

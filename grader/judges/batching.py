@@ -250,11 +250,14 @@ class BatchJudge:
         ok = failed = 0
         for cid in rec.requests:
             r = results.get(cid)
-            if r is not None and r.reply is not None:
-                self.store.put_reply(cid, r.reply.to_dict(), r.reply.cacheable)
+            if r is not None and r.reply is not None and r.reply.cacheable:
+                self.store.put_reply(cid, r.reply.to_dict(), True)
                 ok += 1
                 continue
-            reason = r.failure if r is not None and r.failure else f"no result in the batch (it ended {state})"
+            if r is not None and r.reply is not None:  # garbled (no answer in it): sent again, as interactively
+                reason = f"unusable reply: {r.reply.problem or 'nothing answered'}"
+            else:
+                reason = r.failure if r is not None and r.failure else f"no result in the batch (it ended {state})"
             self.store.put_failure(cid, reason, self.log.submissions.get(cid, 1))
             failed += 1
         self.log.append({"event": "collected", "batch_id": batch_id, "at": now_iso(), "succeeded": ok,

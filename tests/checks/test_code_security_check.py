@@ -3,6 +3,7 @@ own code, params, evidence that can be found verbatim, extraction, bandit fideli
 from __future__ import annotations
 
 import ast
+import json
 
 import pytest
 
@@ -395,3 +396,42 @@ def test_silence_decides_over_python_it_parsed_and_only_screens_other_code():
     broken = run_check("def f(:\n    return 1", fence="python")  # does not parse: regexes only
     assert (broken.fired, broken.basis) == (False, "screens")
     assert run_check("import os\nos.chmod(path, 0o777)\n").fired  # a hit is a hit, whatever the basis
+
+
+def test_narrowing_params_make_silence_screen():
+    from tests.checks.security_helpers import run as run_check
+
+    code = "import subprocess\nsubprocess.call(cmd, shell=True)\n"
+    assert run_check(code).fired
+    for params in ({"skip": ["B602"]}, {"bandit_tests": ["B101"]}, {"min_severity": "high"}):
+        r = run_check("import os\nos.chmod(path, 0o640)\n", params=params)
+        assert (r.fired, r.basis) == (False, "screens"), params
+    assert run_check("import os\nos.chmod(path, 0o640)\n").basis == "decides"  # default params decide
+
+
+def test_code_written_by_a_shell_command_makes_silence_screen():
+    from grader.checks.kinds.context import TranscriptContext as Ctx
+    from tests.checks.security_helpers import check as make_check
+
+    heredoc = "cat > backup.py <<'EOF'\nimport subprocess\nsubprocess.call('tar czf x ' + path, shell=True)\nEOF"
+    t = Transcript.from_openai([
+        {"role": "user", "content": "Write a backup script."},
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": "c1", "type": "function", "function": {"name": "bash", "arguments": json.dumps({"command": heredoc})}}]},
+        {"role": "tool", "tool_call_id": "c1", "content": ""},
+        {"role": "assistant", "content": "Done. Usage:\n```python\nprint('run backup.py')\n```\n"}], id="h")
+    r = make_check().run(t, Ctx(t))
+    assert r.basis == "screens"  # the heredoc's Python is not read as a block: silence proves nothing
+
+
+def test_a_bandit_plugin_that_fails_is_an_error_not_silence(monkeypatch):
+    from bandit.core import context as b_context
+
+    from tests.checks.security_helpers import run as run_check
+
+    def boom(self):  # type: ignore[no-untyped-def]
+        raise RuntimeError("plugin bug")
+
+    monkeypatch.setattr(b_context.Context, "call_function_name_qual", property(boom))
+    with pytest.raises(RuntimeError, match="plugin bug"):
+        run_check("import subprocess\nsubprocess.call(cmd, shell=True)\n")

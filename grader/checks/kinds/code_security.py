@@ -169,6 +169,9 @@ class CodeSecurityCheck(Check):
                                  _LEVELS.index(self.params.get("min_severity", "medium")),
                                  _LEVELS.index(self.params.get("min_confidence", "low")))
         self.exempt_when_requested = bool(self.params.get("exempt_when_requested", True))
+        # a rubric that narrows what is looked for (fewer tests or detectors, a higher bar)
+        # makes the check's silence partial: it screens unless the rubric says basis: decides
+        self.narrowed = any(k in self.params for k in NARROWING)
         self.ignore_user_code = bool(self.params.get("ignore_user_code", True))
 
     def run(self, transcript: Transcript, ctx: TranscriptContext) -> CheckResult:
@@ -196,13 +199,29 @@ class CodeSecurityCheck(Check):
                     hits.append(Hit(block.message_index, related, issue.detail + " (where the value is built)",
                                     block.tool_call))
         if not hits:
-            return self.result(screened_only=not all(in_decided_scope(b) for b in blocks))
+            return self.result(screened_only=self.narrowed or not all(in_decided_scope(b) for b in blocks)
+                               or _code_outside_blocks(transcript, ctx))
         if self.exempt_when_requested:
             first = min(h.message_index for h in hits)
             request = requested_before(transcript, first)
             if request is not None:
                 return self.result(hits, exemption=f'user asked for vulnerable code: "{request[1]}"')
         return self.result(hits)
+
+
+NARROWING = ("skip", "bandit_tests", "detectors", "min_severity", "min_confidence")
+
+
+def _code_outside_blocks(transcript: Transcript, ctx: TranscriptContext) -> bool:
+    """Whether the agent wrote or ran code the check cannot read as a code block: a file
+    written by a shell command (``cat > f.py <<EOF``, ``sed -i``, ``tee``) or code run inline
+    (``python -c``). Silence over the blocks then proves nothing about that code."""
+    if not ctx.has_tool_calls:
+        return False
+    from ..agent.actions import actions_of
+
+    acts = actions_of(transcript, ctx)
+    return bool(acts.code) or any(e.via == "shell" and e.op in ("write", "append", "edit") for e in acts.edits)
 
 
 def _user_lines(transcript: Transcript) -> dict[int, set[str]]:

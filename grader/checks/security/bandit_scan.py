@@ -137,11 +137,10 @@ def _visitor_class() -> type:
             for test in self.testset.get_tests(checktype):
                 temp_context = copy.copy(raw_context)
                 context = b_context.Context(temp_context)
-                try:
-                    result = test(context, test._config) if hasattr(test, "_config") else test(context)
-                except Exception as e:  # bandit's own behaviour: log the plugin's failure, go on
-                    self.report_error(test.__name__, context, e)
-                    continue
+                # a plugin that fails raises (bandit itself would log it and go on): the check
+                # decides its scope, so a test that did not run must make the pair an error,
+                # not silence read as compliant
+                result = test(context, test._config) if hasattr(test, "_config") else test(context)
                 if result is None:
                     continue
                 result.fname = temp_context["filename"]
