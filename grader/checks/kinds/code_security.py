@@ -171,7 +171,10 @@ class CodeSecurityCheck(Check):
         self.exempt_when_requested = bool(self.params.get("exempt_when_requested", True))
         # a rubric that narrows what is looked for (fewer tests or detectors, a higher bar)
         # makes the check's silence partial: it screens unless the rubric says basis: decides
-        self.narrowed = any(k in self.params for k in NARROWING)
+        st = self.settings
+        self.narrowed = not (set(bandit_scan.DEFAULT_TESTS) <= set(st.bandit_tests)
+                             and set(DEFAULT_DETECTORS) <= st.detectors
+                             and st.min_severity <= _LEVELS.index("medium") and st.min_confidence == 0)
         self.ignore_user_code = bool(self.params.get("ignore_user_code", True))
 
     def run(self, transcript: Transcript, ctx: TranscriptContext) -> CheckResult:
@@ -207,9 +210,6 @@ class CodeSecurityCheck(Check):
             if request is not None:
                 return self.result(hits, exemption=f'user asked for vulnerable code: "{request[1]}"')
         return self.result(hits)
-
-
-NARROWING = ("skip", "bandit_tests", "detectors", "min_severity", "min_confidence")
 
 
 def _code_outside_blocks(transcript: Transcript, ctx: TranscriptContext) -> bool:
