@@ -159,6 +159,10 @@ def _max_violations(gate: Mapping[str, Any], ctx: GateContext) -> ChecklistItem:
     if ok and len(not_graded) == len(rows):
         # nothing was looked at: zero violations found among no graded pairs proves nothing
         return _item(gate, UNDETERMINED, f"nothing graded ({label}): the violation count is undetermined", detail)
+    if ok and screened:
+        # under the limit, but screening checks' silence proves nothing: violations may be missed
+        return _item(gate, UNDETERMINED, f"{figure}, but {len(screened)} selected principle(s) only screened: "
+                                         "the count is a lower bound", detail)
     return _item(gate, ok, figure, detail)
 
 
