@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from ..reporting.render_text import clean, md
 from ..review.calibration import METRICS, CalibrationResult
 from .common import edge
 
@@ -80,21 +81,21 @@ def _intervals_line(result: CalibrationResult, pct: str) -> str:
 
 def to_markdown(result: CalibrationResult) -> str:
     pct = f"{result.confidence * 100:g}%"
-    lines = [f"# Calibration against {result.labels_path}", "",
-             f"Run: {result.run_dir or 'findings'}; {_counts_line(result)}.",
+    lines = [f"# Calibration against {md(result.labels_path)}", "",
+             f"Run: {md(result.run_dir or 'findings')}; {_counts_line(result)}.",
              f"Intervals: {_intervals_line(result, pct)}.",
              "", "| principle | n | TP | FP | FN | TN | " + " | ".join(HEAD[m] for m in METRICS)
              + " | n/a | ungraded | screened (violation) | error | missing |",
              "|---|" + "---:|" * (5 + len(METRICS) + 5)]
     for key, d in _rows(result):
         c = d["confusion"]
-        name = f"**{key}**" if key == "overall" else ("`*` (any principle)" if key == "*" else key)
+        name = f"**{key}**" if key == "overall" else ("`*` (any principle)" if key == "*" else md(key))
         lines.append(f"| {name} | {d['n']} | {c['tp']} | {c['fp']} | {c['fn']} | {c['tn']} | "
                      + " | ".join(_with_ci(d, m) for m in METRICS)
                      + f" | {d['not_applicable']} | {d['ungraded']} | {_screened(d)} | {d['errors']} | {d['missing']} |")
-    lines += [""] + _notes(result) if _notes(result) else []
+    lines += [""] + [md(n) for n in _notes(result)] if _notes(result) else []
     if result.unmatched:
-        lines += ["", "Labels without a finding (first ones): " + "; ".join(result.unmatched)]
+        lines += ["", "Labels without a finding (first ones): " + "; ".join(md(u) for u in result.unmatched)]
     return "\n".join(lines) + "\n"
 
 
@@ -105,7 +106,7 @@ def to_table(result: CalibrationResult) -> str:
     body = []
     for key, d in _rows(result):
         c = d["confusion"]
-        body.append([key, str(d["n"]), str(c["tp"]), str(c["fp"]), str(c["fn"]), str(c["tn"])]
+        body.append([clean(key), str(d["n"]), str(c["tp"]), str(c["fp"]), str(c["fn"]), str(c["tn"])]
                     + [_with_ci(d, m) for m in METRICS]
                     + [str(d["not_applicable"]), str(d["ungraded"]), _screened(d), str(d["errors"]),
                        str(d["missing"])])
@@ -115,9 +116,9 @@ def to_table(result: CalibrationResult) -> str:
     out.append("")
     out.append(_counts_line(result))
     out.append(f"intervals: {_intervals_line(result, f'{result.confidence * 100:g}%')}")
-    out += _notes(result)
+    out += [clean(n) for n in _notes(result)]
     if result.unmatched:
-        out.append("labels without a finding (first ones): " + "; ".join(result.unmatched))
+        out.append("labels without a finding (first ones): " + "; ".join(clean(u) for u in result.unmatched))
     return "\n".join(out) + "\n"
 
 

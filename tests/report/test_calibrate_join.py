@@ -263,3 +263,17 @@ def test_screened_pairs_are_no_prediction_and_their_labelled_violations_are_coun
     res = CliRunner().invoke(cli, ["calibrate", str(tmp_path / "run"), "--labels", str(labels), "--bootstrap", "0"])
     p1_line = next(x for x in res.stdout.splitlines() if x.startswith("P1"))
     assert p1_line.split()[-6:] == ["0", "3", "2", "(1)", "0", "0"]
+
+
+def test_hostile_label_ids_are_inert_in_table_and_markdown(tmp_path):
+    run = write_run(tmp_path / "run", [fnd("t1", "P1", "violation")])
+    labels = tmp_path / "l.csv"
+    evil = "t9\x1b]0;PWN\x07<img src=x onerror=alert(1)>"
+    labels.write_text(f"transcript_id,principle_id,label\nt1,P1,violation\n\"{evil}\",P1,violation\n", encoding="utf-8")
+    table = CliRunner().invoke(cli, ["calibrate", str(run), "--labels", str(labels), "--bootstrap", "0"])
+    assert table.exit_code == 0 and "\x1b" not in table.stdout and "\x07" not in table.stdout
+    md_out = CliRunner().invoke(cli, ["calibrate", str(run), "--labels", str(labels), "--bootstrap", "0",
+                                      "--format", "md"]).stdout
+    import re
+
+    assert not re.search(r"(?<!\\)<img", md_out) and "\\<img src=x onerror=alert(1)\\>" in md_out

@@ -342,3 +342,16 @@ def test_not_applicable_pairs_are_evidence_for_a_count(tmp_path):
     r = _items(evaluate(write_run(tmp_path / "run", findings), _gates_file(tmp_path)))
     assert (r["no-critical"].status, r["no-critical"].figure, r["no-critical"].detail) == (
         "passed", "0 violations (severity critical) <= 0", "")
+
+
+def test_markdown_keeps_run_data_inert():
+    from grader.review.checklist.model import ChecklistItem, ChecklistResult
+    from grader.review.checklist.render import to_markdown
+
+    item = ChecklistItem("g", "max_violations", "failed", "P13<img src=x onerror=alert(1)>: 1 > 0", "x|y\x1b[31m")
+    res = ChecklistResult("c", "T", "c.yaml", "runs/<b>r</b>", "run`id", (item,), unused_signoffs=("s<script>",))
+    out = to_markdown(res)
+    import re
+
+    assert not re.search(r"(?<!\\)<(img|script|b>)", out) and "\x1b" not in out
+    assert "run `run'id`" in out and "P13\\<img" in out and "x\\|y[31m" in out

@@ -9,31 +9,43 @@ carries its figure in ``<system-out>``.
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 
+from ...reporting.render_text import clean
 from .model import ChecklistResult
 
 MARK = {"passed": "PASS", "failed": "FAIL", "open": "OPEN", "undetermined": "UNDETERMINED"}
 
 
+_TAG = re.compile(r"<(?=[A-Za-z/!?])")  # what could open an HTML tag ("<=" stays as it is)
+
+
 def _md_cell(text: str) -> str:
-    return " ".join(str(text).split()).replace("|", "\\|")
+    """A cell of our own wording that may quote run data (principle ids, run folder, sign-off
+    ids): one line, no control characters, no table breaks, no HTML tags, no code spans."""
+    return _TAG.sub(r"\\<", clean(text)).replace("|", "\\|").replace("`", "\\`")
+
+
+def _code(text: str) -> str:
+    """Text for inside a code span (where nothing renders): one clean line, no backtick."""
+    return clean(text).replace("`", "'")
 
 
 def to_markdown(result: ChecklistResult) -> str:
     verdict = "PASSED" if result.passed else "NOT PASSED"
     lines = [f"# {_md_cell(result.title)}", ""]
-    run = f"run `{result.run_id}`" if result.run_id else "the given findings"
+    run = f"run `{_code(result.run_id)}`" if result.run_id else "the given findings"
     if result.run_dir:
         run += f" ({_md_cell(result.run_dir)})"
-    lines.append(f"Checklist `{result.checklist_id}` over {run}: **{verdict}** "
+    lines.append(f"Checklist `{_code(result.checklist_id)}` over {run}: **{verdict}** "
                  f"({result.counts_text()})")
     lines += ["", "| status | gate | figure | detail |", "|---|---|---|---|"]
     for i in result.items:
         mark = MARK[i.status] + (" (allowed)" if i.status == "undetermined" and i.undetermined_allowed else "")
         lines.append(f"| {mark} | {_md_cell(i.id)} | {_md_cell(i.figure)} | {_md_cell(i.detail or i.description)} |")
     if result.unused_signoffs:
-        lines += ["", "Sign-off records that match no item of this checklist: " + ", ".join(result.unused_signoffs)]
+        lines += ["", "Sign-off records that match no item of this checklist: " + ", ".join(_md_cell(x) for x in result.unused_signoffs)]
     return "\n".join(lines) + "\n"
 
 
