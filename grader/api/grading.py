@@ -240,6 +240,11 @@ async def agrade(transcripts: Inputs, rubric: RubricArg = None, judge: "Judge | 
 
     check_messages_path(run.messages_path, run.format)
     the_judge, owned = as_judge(judge, opts.judge)
+    from ..judges.batching import BatchJudge
+
+    if isinstance(the_judge, BatchJudge) and (opts.run_dir is None or paths is None):
+        # its answers arrive hours later: only a run folder can hold the pending pairs
+        raise UsageError("a batch judge grades files into a run folder: give paths and run_dir=")
     try:
         if opts.run_dir is not None and paths is not None:
             # the CLI's path: streamed to disk, resumable

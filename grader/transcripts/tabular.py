@@ -3,7 +3,7 @@
 (a ``messages`` column, ``chosen``/``rejected``, ``conversations``, ...).
 
 Rows are read one record batch at a time (pyarrow), turned into plain Python values and handed
-to the same dispatcher that JSON rows go through (:func:`objects.transcript_from_value`), so a
+to the same dispatcher that JSON rows go through (:func:`shapes.transcripts_from_value`), so a
 row reads exactly as the same object would in a JSONL file. In nested structs a null field is
 left out (Arrow gives every struct all the fields of its column type, so ``null`` there means
 "absent"); top-level nulls are kept as metadata. Timestamps and dates become ISO strings,
@@ -30,7 +30,7 @@ from ..errors import InputError
 from .formats import Format
 from .jsonio import os_reason
 from .model import Transcript
-from .objects import transcript_from_value
+from .shapes import transcripts_from_value
 
 BATCH_ROWS = 1024
 PARQUET_MAGIC = b"PAR1"
@@ -167,7 +167,7 @@ def _rows(batches: Iterable[Any], path: str, stem: str, prefix: str, start: int,
         for row in batch.to_pylist():
             value = {k: _plain(v) for k, v in row.items()}
             try:
-                yield transcript_from_value(value, None, path, f"{prefix}row {n}", stem, n)
+                yield from transcripts_from_value(value, path, f"{prefix}row {n}", stem, n)
             except InputError as e:
                 yield e
             n += 1

@@ -143,3 +143,15 @@ def test_non_json_column_values_become_plain_metadata(tmp_path: Path) -> None:
                                 "blob": "[3 bytes omitted]"}
     assert [m.to_dict() for m in t.messages] == [{"index": 0, "role": "user", "content": "hi"}]
     assert PARQUET_FORMAT.name == "parquet" and HF_DATASET_FORMAT.name == "hf-dataset"
+
+
+def test_parquet_rows_of_other_shapes_read_like_json_rows(tmp_path: Path) -> None:
+    """Rows holding preference pairs or ShareGPT turns, not only 'messages'."""
+    pref, share = tmp_path / "pref.parquet", tmp_path / "share.parquet"
+    pq.write_table(pa.table({"prompt": ["q"], "chosen": ["good"], "rejected": ["bad"]}), pref)
+    pq.write_table(pa.table({"conversations": [[{"from": "human", "value": "hi"}, {"from": "gpt", "value": "yo"}]]}),
+                   share)
+    got = [(t.metadata.get("variant"), [(m.role, m.content) for m in t.messages]) for t in iter_inputs([pref, share])]
+    assert got == [("chosen", [("user", "q"), ("assistant", "good")]),
+                   ("rejected", [("user", "q"), ("assistant", "bad")]),
+                   (None, [("user", "hi"), ("assistant", "yo")])]
