@@ -57,6 +57,9 @@ def messages_from_sharegpt(turns: list[Any], system: Any, path: str, locator: st
             raise InputError(path, locator, f"{where}: unknown 'from' {speaker!r} (expected human, gpt, system, "
                                             "function_call or observation)")
         value = turn.get("value")
+        if "value" not in turn:  # its text under another key would be graded as an empty turn
+            other = sorted(k for k in turn if k not in ("from", "name", "weight"))
+            raise InputError(path, locator, f"{where}: no 'value' (keys: {', '.join(other) or 'none'})")
         if value is not None and not isinstance(value, str):
             check_depth(value, path, locator, f"{where}: 'value'")
         name = text_field(turn.get("name"), path, locator, f"{where}: 'name'")

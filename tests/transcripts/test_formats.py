@@ -405,3 +405,13 @@ def test_a_sidecar_with_long_keys_is_one_short_error(tmp_path):
     key = "run_00_" + "x" * 30 + "..."
     assert err.reason.startswith(f"not a transcript: an object with keys {key}, run_01_")
     assert " (+2 more) " in err.reason and len(err.reason) < 700
+
+
+def test_a_sharegpt_turn_without_value_is_an_error_not_an_empty_turn(tmp_path):
+    from grader.errors import InputError
+    from grader.transcripts.load import iter_inputs
+
+    path = tmp_path / "c.json"
+    path.write_text('{"conversations": [{"from": "human", "text": "secret prompt"}, {"from": "gpt", "value": "x"}]}')
+    [err] = list(iter_inputs(path))
+    assert isinstance(err, InputError) and err.reason == "turn 0: no 'value' (keys: text)"
