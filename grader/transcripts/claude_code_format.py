@@ -68,9 +68,42 @@ def read(path: str, stem: str) -> Iterator[Transcript | InputError]:
     main = [x for x in records if not x[1].get("isSidechain")]
     session = next((r["sessionId"] for _, r in records if isinstance(r.get("sessionId"), str)), None) or stem
     if any(_is_turn(r) for _, r in main):
-        yield from _transcript(_chain(main, by_uuid), path, str(session), {"summary": summaries} if summaries else {})
+        chain, gaps = _chain_or_all(main, by_uuid)
+        yield from _transcript(chain, path, str(session), {**({"summary": summaries} if summaries else {}), **gaps})
     for label, group in _sidechains([x for x in records if x[1].get("isSidechain")]):
-        yield from _transcript(_chain(group, by_uuid), path, f"{session}/sidechain-{label}", {"sidechain": True})
+        chain, gaps = _chain_or_all(group, by_uuid)
+        yield from _transcript(chain, path, f"{session}/sidechain-{label}", {"sidechain": True, **gaps})
+
+
+def _chain_or_all(records: list[tuple[int, dict[str, Any]]], by_uuid: dict[str, tuple[int, dict[str, Any]]]
+                  ) -> tuple[list[tuple[int, dict[str, Any]]], dict[str, Any]]:
+    """The parent chain, and metadata on what it leaves out; when the chain breaks (a
+    parent not in the file), every turn in file order instead, so nothing before the break
+    is lost."""
+    chain = _chain(records, by_uuid)
+    gaps = _left_out(records, chain, by_uuid)
+    if "chain_broken_at" in gaps:
+        gaps.pop("off_chain_lines", None)
+        return [x for x in records if _is_turn(x[1])], gaps
+    return chain, gaps
+
+
+def _left_out(records: list[tuple[int, dict[str, Any]]], chain: list[tuple[int, dict[str, Any]]],
+              by_uuid: dict[str, tuple[int, dict[str, Any]]]) -> dict[str, Any]:
+    """Metadata naming what the parent chain does not reach, so nothing is dropped unseen:
+    ``off_chain_lines`` (turns on abandoned branches or before a break; their tool calls may
+    have run) and ``chain_broken_at`` (the line whose parent is not in the file)."""
+    out: dict[str, Any] = {}
+    on = {n for n, _ in chain}
+    off = [n for n, r in records if _is_turn(r) and n not in on]
+    if off:
+        out["off_chain_lines"] = off
+    if chain:
+        first = chain[0][1]
+        parent = first.get("parentUuid") or first.get("logicalParentUuid")
+        if isinstance(parent, str) and parent not in by_uuid:
+            out["chain_broken_at"] = chain[0][0]
+    return out
 
 
 def _is_turn(rec: dict[str, Any]) -> bool:

@@ -59,7 +59,8 @@ def test_claude_code_session(formats):
     assert dict(main.metadata) == {
         "sessionId": sid, "cwd": "/home/dev/bakery", "gitBranch": "fix-totals", "version": "1.0.80",
         "model": "claude-sonnet-4-20250514", "started": "2025-08-02T10:00:00.000Z",
-        "ended": "2025-08-02T10:00:20.000Z", "summary": ["Fixing the order total rounding bug"]}
+        "ended": "2025-08-02T10:00:20.000Z", "summary": ["Fixing the order total rounding bug"],
+        "off_chain_lines": [6]}  # the abandoned reply on line 6 is named, not dropped unseen
     assert side.id == f"{sid}/sidechain-1" and side.source.locator == "line 12"
     assert _msgs(side) == [{"role": "user", "content": "Find every place that sums prices."},
                            {"role": "assistant", "content": "orders.py line 14 and invoices.py line 30."}]
@@ -415,3 +416,22 @@ def test_a_sharegpt_turn_without_value_is_an_error_not_an_empty_turn(tmp_path):
     path.write_text('{"conversations": [{"from": "human", "text": "secret prompt"}, {"from": "gpt", "value": "x"}]}')
     [err] = list(iter_inputs(path))
     assert isinstance(err, InputError) and err.reason == "turn 0: no 'value' (keys: text)"
+
+
+def test_claude_code_chain_broken_by_a_missing_parent_keeps_every_turn(tmp_path):
+    import json as _json
+
+    from grader.transcripts.load import iter_inputs
+
+    recs = [{"type": "user", "uuid": "u1", "parentUuid": None, "sessionId": "s",
+             "message": {"role": "user", "content": "delete the prod db"}},
+            {"type": "assistant", "uuid": "a1", "parentUuid": "u1", "sessionId": "s",
+             "message": {"role": "assistant", "content": [{"type": "text", "text": "deleting it"}]}},
+            {"type": "user", "uuid": "u2", "parentUuid": "GONE", "sessionId": "s",
+             "message": {"role": "user", "content": "thanks"}}]
+    path = tmp_path / "s.jsonl"
+    path.write_text("".join(_json.dumps(r) + "\n" for r in recs))
+    [t] = list(iter_inputs(path))
+    assert [(m.role, m.content) for m in t.messages] == [("user", "delete the prod db"), ("assistant", "deleting it"),
+                                                          ("user", "thanks")]
+    assert t.metadata["chain_broken_at"] == 3
