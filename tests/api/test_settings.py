@@ -49,3 +49,17 @@ def test_make_judge_takes_the_settings_object_or_keywords(tmp_path) -> None:
         api.make_judge(f"scripted:{answers}", JudgeSettings(mode="sideways"))
     with pytest.raises(TypeError):
         api.make_judge(f"scripted:{answers}", colour="red")
+
+
+def test_a_batch_judge_is_not_hidden_behind_the_checked_wrapper_and_needs_a_run_folder():
+    import grader
+    from grader.api import as_judge
+    from grader.errors import UsageError
+    from grader.judges.batching import BatchJudge
+
+    bj = BatchJudge.__new__(BatchJudge)  # (no provider needed: only its type matters here)
+    bj.spec = "openai:m"
+    assert as_judge(bj) == (bj, False)  # grade_into must see a BatchJudge to run batch passes
+    t = grader.Transcript.from_openai([{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}])
+    with pytest.raises(UsageError, match="a batch judge grades files into a run folder"):
+        grader.grade([t], judge=bj)
